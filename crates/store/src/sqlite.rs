@@ -1,0 +1,421 @@
+//! The SQLite backend.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use servedby_model::{Observation, Relationship, Timestamp};
+
+use crate::{NewScan, ScanInfo, SeenRelationship, Store, StoreError, TargetResult};
+
+/// `PRAGMA application_id` of servedby databases ("SBYD").
+const APPLICATION_ID: i64 = 0x5342_5944;
+
+/// Schema migrations; entry `i` brings the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: scans, targets, observations, relationships.
+    r"
+    CREATE TABLE scans (
+        id              INTEGER PRIMARY KEY,
+        started         TEXT NOT NULL,
+        finished        TEXT,
+        vantage         TEXT,
+        catalog_version TEXT NOT NULL,
+        netdb_version   TEXT NOT NULL,
+        watchlist       TEXT,
+        options         TEXT NOT NULL
+    );
+    CREATE TABLE targets (
+        scan_id  INTEGER NOT NULL REFERENCES scans(id),
+        position INTEGER NOT NULL,
+        target   TEXT NOT NULL,
+        entity   TEXT,
+        done     INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (scan_id, target)
+    ) WITHOUT ROWID;
+    CREATE INDEX targets_pending ON targets(scan_id, done, position);
+    CREATE TABLE observations (
+        id      INTEGER PRIMARY KEY,
+        scan_id INTEGER NOT NULL REFERENCES scans(id),
+        target  TEXT NOT NULL,
+        kind    TEXT NOT NULL,
+        host    TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        doc     TEXT NOT NULL
+    );
+    CREATE INDEX observations_scan ON observations(scan_id, target);
+    CREATE TABLE relationships (
+        id          INTEGER PRIMARY KEY,
+        scan_id     INTEGER NOT NULL REFERENCES scans(id),
+        target      TEXT NOT NULL,
+        service     TEXT NOT NULL,
+        embed_kind  TEXT,
+        provider_id TEXT NOT NULL,
+        strength    TEXT NOT NULL,
+        doc         TEXT NOT NULL
+    );
+    CREATE INDEX relationships_scan ON relationships(scan_id, target);
+    CREATE INDEX relationships_key ON relationships(target, service, provider_id);
+    ",
+];
+
+/// A servedby database in one SQLite file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+    path: String,
+}
+
+fn ts(t: Timestamp) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn parse_ts(s: &str) -> Timestamp {
+    Timestamp::parse(s, &time::format_description::well_known::Rfc3339)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to
+    /// date. A file that is not a servedby database is refused without being changed.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path_buf: PathBuf = path.as_ref().to_path_buf();
+        let shown = path_buf.display().to_string();
+        let err = |source| StoreError::Sqlite {
+            path: shown.clone(),
+            source,
+        };
+        let conn = Connection::open(&path_buf).map_err(err)?;
+        let mut store = Self { conn, path: shown };
+        store.check_identity()?;
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens a private in-memory database (for tests).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
+            path: ":memory:".into(),
+            source,
+        })?;
+        let mut store = Self {
+            conn,
+            path: ":memory:".into(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn sql_err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        move |source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Refuses files that are not ours before anything is written to them.
+    fn check_identity(&self) -> Result<(), StoreError> {
+        let foreign = |reason: String| StoreError::Foreign {
+            path: self.path.clone(),
+            reason,
+        };
+        // Reading the header fails with "file is not a database" for non-SQLite files.
+        let app_id: i64 = self
+            .conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| foreign(e.to_string()))?;
+        let tables: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(|e| foreign(e.to_string()))?;
+        if app_id != APPLICATION_ID && (tables > 0 || app_id != 0) {
+            return Err(foreign(format!(
+                "it holds {tables} schema objects of another application (application_id {app_id:#x})"
+            )));
+        }
+        Ok(())
+    }
+
+    fn configure(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+            )
+            .map_err(self.sql_err())
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(self.sql_err())?;
+        let supported = MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                supported,
+            });
+        }
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction().map_err(err)?;
+            tx.execute_batch(sql).map_err(err)?;
+            tx.execute_batch(&format!(
+                "PRAGMA user_version = {}; PRAGMA application_id = {APPLICATION_ID};",
+                i + 1
+            ))
+            .map_err(err)?;
+            tx.commit().map_err(err)?;
+        }
+        Ok(())
+    }
+
+    fn decode<T: serde::de::DeserializeOwned>(&self, doc: &str) -> Result<T, StoreError> {
+        serde_json::from_str(doc).map_err(|source| StoreError::Corrupt {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    fn scan_row(&self, row: &rusqlite::Row<'_>) -> rusqlite::Result<ScanInfo> {
+        Ok(ScanInfo {
+            scan_id: row.get(0)?,
+            started: parse_ts(&row.get::<_, String>(1)?),
+            finished: row.get::<_, Option<String>>(2)?.map(|s| parse_ts(&s)),
+            vantage: row.get(3)?,
+            catalog_version: row.get(4)?,
+            netdb_version: row.get(5)?,
+            watchlist: row.get(6)?,
+            targets_total: row.get::<_, i64>(7)? as u64,
+            targets_done: row.get::<_, i64>(8)? as u64,
+            observations: row.get::<_, i64>(9)? as u64,
+            relationships: row.get::<_, i64>(10)? as u64,
+        })
+    }
+}
+
+const SCAN_SELECT: &str = "SELECT s.id, s.started, s.finished, s.vantage, s.catalog_version, s.netdb_version, s.watchlist,
+    (SELECT count(*) FROM targets t WHERE t.scan_id = s.id),
+    (SELECT count(*) FROM targets t WHERE t.scan_id = s.id AND t.done = 1),
+    (SELECT count(*) FROM observations o WHERE o.scan_id = s.id),
+    (SELECT count(*) FROM relationships r WHERE r.scan_id = s.id)
+  FROM scans s";
+
+impl Store for SqliteStore {
+    fn create_scan(&mut self, scan: &NewScan) -> Result<i64, StoreError> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute(
+            "INSERT INTO scans (started, vantage, catalog_version, netdb_version, watchlist, options) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                ts(scan.started),
+                scan.vantage,
+                scan.catalog_version,
+                scan.netdb_version,
+                scan.watchlist,
+                scan.options.to_string()
+            ],
+        )
+        .map_err(err)?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut stmt = tx
+                .prepare("INSERT OR IGNORE INTO targets (scan_id, position, target, entity) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(err)?;
+            for (i, (target, entity)) in scan.targets.iter().enumerate() {
+                stmt.execute(params![id, i as i64, target, entity]).map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(id)
+    }
+
+    fn record_targets(&mut self, scan_id: i64, results: &[TargetResult]) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut mark = tx
+                .prepare_cached("UPDATE targets SET done = 1 WHERE scan_id = ?1 AND target = ?2 AND done = 0")
+                .map_err(err)?;
+            let mut obs = tx
+                .prepare_cached("INSERT INTO observations (scan_id, target, kind, host, outcome, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .map_err(err)?;
+            let mut rel = tx
+                .prepare_cached("INSERT INTO relationships (scan_id, target, service, embed_kind, provider_id, strength, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                .map_err(err)?;
+            for r in results {
+                // Zero rows changed: unknown or already stored target; storing it
+                // again would duplicate its records.
+                if mark.execute(params![scan_id, r.target]).map_err(err)? == 0 {
+                    continue;
+                }
+                for o in &r.observations {
+                    let doc = serde_json::to_string(o).unwrap_or_default();
+                    obs.execute(params![scan_id, o.target, o.kind(), o.host, o.outcome.as_str(), doc])
+                        .map_err(err)?;
+                }
+                for x in &r.relationships {
+                    let doc = serde_json::to_string(x).unwrap_or_default();
+                    rel.execute(params![
+                        scan_id,
+                        x.target,
+                        x.service.as_str(),
+                        x.embed_kind.map(|k| k.as_str()),
+                        x.provider.id,
+                        x.strength.as_str(),
+                        doc
+                    ])
+                    .map_err(err)?;
+                }
+            }
+        }
+        tx.commit().map_err(err)
+    }
+
+    fn finish_scan(&mut self, scan_id: i64, finished: Timestamp) -> Result<(), StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE scans SET finished = ?2 WHERE id = ?1",
+                params![scan_id, ts(finished)],
+            )
+            .map_err(self.sql_err())?;
+        if n == 0 {
+            return Err(StoreError::NoSuchScan(scan_id));
+        }
+        Ok(())
+    }
+
+    fn scan(&self, scan_id: i64) -> Result<ScanInfo, StoreError> {
+        self.conn
+            .query_row(&format!("{SCAN_SELECT} WHERE s.id = ?1"), [scan_id], |r| {
+                self.scan_row(r)
+            })
+            .optional()
+            .map_err(self.sql_err())?
+            .ok_or(StoreError::NoSuchScan(scan_id))
+    }
+
+    fn scans(&self) -> Result<Vec<ScanInfo>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("{SCAN_SELECT} ORDER BY s.id"))
+            .map_err(self.sql_err())?;
+        let rows = stmt
+            .query_map([], |r| self.scan_row(r))
+            .map_err(self.sql_err())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql_err())
+    }
+
+    fn latest_scan(&self) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row("SELECT max(id) FROM scans", [], |r| r.get(0))
+            .map_err(self.sql_err())
+    }
+
+    fn latest_unfinished_scan(&self) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row("SELECT max(id) FROM scans WHERE finished IS NULL", [], |r| {
+                r.get(0)
+            })
+            .map_err(self.sql_err())
+    }
+
+    fn pending_targets(&self, scan_id: i64) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        self.scan(scan_id)?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT target, entity FROM targets WHERE scan_id = ?1 AND done = 0 ORDER BY position")
+            .map_err(self.sql_err())?;
+        let rows = stmt
+            .query_map([scan_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.sql_err())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql_err())
+    }
+
+    fn scan_options(&self, scan_id: i64) -> Result<serde_json::Value, StoreError> {
+        let doc: String = self
+            .conn
+            .query_row("SELECT options FROM scans WHERE id = ?1", [scan_id], |r| r.get(0))
+            .optional()
+            .map_err(self.sql_err())?
+            .ok_or(StoreError::NoSuchScan(scan_id))?;
+        self.decode(&doc)
+    }
+
+    fn observations(&self, scan_id: i64, target: Option<&str>) -> Result<Vec<Observation>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT doc FROM observations WHERE scan_id = ?1 AND (?2 IS NULL OR target = ?2) ORDER BY id")
+            .map_err(self.sql_err())?;
+        let docs = stmt
+            .query_map(params![scan_id, target], |r| r.get::<_, String>(0))
+            .map_err(self.sql_err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.sql_err())?;
+        docs.iter().map(|d| self.decode(d)).collect()
+    }
+
+    fn relationships(&self, scan_id: i64) -> Result<Vec<Relationship>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT doc FROM relationships WHERE scan_id = ?1 ORDER BY id")
+            .map_err(self.sql_err())?;
+        let docs = stmt
+            .query_map([scan_id], |r| r.get::<_, String>(0))
+            .map_err(self.sql_err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.sql_err())?;
+        docs.iter().map(|d| self.decode(d)).collect()
+    }
+
+    fn relationships_seen(&self, scan_id: i64) -> Result<Vec<SeenRelationship>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT r.doc,
+                   (SELECT min(s2.started) FROM relationships r2 JOIN scans s2 ON s2.id = r2.scan_id
+                     WHERE r2.target = r.target AND r2.service = r.service AND r2.provider_id = r.provider_id
+                       AND r2.embed_kind IS r.embed_kind AND r2.scan_id <= r.scan_id),
+                   s.started
+                 FROM relationships r JOIN scans s ON s.id = r.scan_id
+                 WHERE r.scan_id = ?1 ORDER BY r.id",
+            )
+            .map_err(self.sql_err())?;
+        let rows = stmt
+            .query_map([scan_id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(self.sql_err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.sql_err())?;
+        rows.into_iter()
+            .map(|(doc, first, last)| {
+                let last_seen = parse_ts(&last);
+                Ok(SeenRelationship {
+                    relationship: self.decode(&doc)?,
+                    first_seen: first.map_or(last_seen, |f| parse_ts(&f)),
+                    last_seen,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,143 @@
+//! Store behaviour on real SQLite files.
+
+use servedby_model::*;
+use servedby_store::*;
+
+fn t(s: &str) -> Timestamp {
+    Timestamp::parse(s, &time::format_description::well_known::Rfc3339).unwrap()
+}
+
+fn obs(target: &str) -> Observation {
+    Observation {
+        target: target.into(),
+        host: target.into(),
+        at: t("2026-11-01T00:00:00Z"),
+        vantage: Some("test".into()),
+        resolver: Some("127.0.0.1:53".into()),
+        outcome: Outcome::Ok,
+        detail: None,
+        data: ObservationData::Dns(DnsData {
+            rtype: "A".into(),
+            answers: vec![DnsRecord {
+                name: target.into(),
+                rtype: "A".into(),
+                ttl: 60,
+                value: "93.184.216.34".into(),
+            }],
+            ..Default::default()
+        }),
+    }
+}
+
+fn rel(scan_id: i64, target: &str, provider: &str) -> Relationship {
+    Relationship {
+        scan_id,
+        target: target.into(),
+        entity: None,
+        service: Service::Hosting,
+        embed_kind: None,
+        strength: Strength::Contract,
+        provider: ProviderRef {
+            id: provider.into(),
+            name: provider.into(),
+            parent: provider.into(),
+            country: "US".into(),
+        },
+        confidence: 0.9,
+        evidence: vec![],
+    }
+}
+
+fn new_scan(started: &str, targets: &[&str]) -> NewScan {
+    NewScan {
+        started: t(started),
+        catalog_version: "cat-1".into(),
+        netdb_version: "net-1".into(),
+        options: serde_json::json!({"concurrency": 4}),
+        targets: targets.iter().map(|s| (s.to_string(), None)).collect(),
+        vantage: None,
+        watchlist: None,
+    }
+}
+
+#[test]
+fn record_and_resume_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut st = SqliteStore::open(&path).unwrap();
+    let id = st
+        .create_scan(&new_scan("2026-11-01T00:00:00Z", &["a.com", "b.com", "c.com"]))
+        .unwrap();
+    let done = TargetResult {
+        target: "a.com".into(),
+        observations: vec![obs("a.com")],
+        relationships: vec![rel(id, "a.com", "amazon")],
+    };
+    st.record_targets(id, std::slice::from_ref(&done)).unwrap();
+    drop(st);
+
+    // Reopen as a resumed run would; a repeated batch must not duplicate.
+    let mut st = SqliteStore::open(&path).unwrap();
+    assert_eq!(st.latest_unfinished_scan().unwrap(), Some(id));
+    let pending: Vec<_> = st.pending_targets(id).unwrap().into_iter().map(|p| p.0).collect();
+    assert_eq!(pending, ["b.com", "c.com"]);
+    st.record_targets(id, &[done]).unwrap();
+    let info = st.scan(id).unwrap();
+    assert_eq!((info.targets_total, info.targets_done), (3, 1));
+    assert_eq!((info.observations, info.relationships), (1, 1));
+    assert!(info.finished.is_none());
+
+    st.finish_scan(id, t("2026-11-01T01:00:00Z")).unwrap();
+    assert_eq!(st.latest_unfinished_scan().unwrap(), None);
+    assert_eq!(st.observations(id, Some("a.com")).unwrap(), vec![obs("a.com")]);
+    assert_eq!(st.scan_options(id).unwrap()["concurrency"], 4);
+}
+
+#[test]
+fn first_and_last_seen_span_scans() {
+    let mut st = SqliteStore::in_memory().unwrap();
+    let s1 = st.create_scan(&new_scan("2026-10-01T00:00:00Z", &["a.com"])).unwrap();
+    st.record_targets(s1, &[TargetResult { target: "a.com".into(), observations: vec![], relationships: vec![rel(s1, "a.com", "amazon")] }]).unwrap();
+    let s2 = st.create_scan(&new_scan("2026-11-01T00:00:00Z", &["a.com"])).unwrap();
+    st.record_targets(s2, &[TargetResult { target: "a.com".into(), observations: vec![], relationships: vec![rel(s2, "a.com", "amazon"), rel(s2, "a.com", "google")] }]).unwrap();
+    let seen = st.relationships_seen(s2).unwrap();
+    assert_eq!(seen.len(), 2);
+    let amazon = seen.iter().find(|r| r.relationship.provider.id == "amazon").unwrap();
+    assert_eq!(amazon.first_seen, t("2026-10-01T00:00:00Z"));
+    assert_eq!(amazon.last_seen, t("2026-11-01T00:00:00Z"));
+    let google = seen.iter().find(|r| r.relationship.provider.id == "google").unwrap();
+    assert_eq!(google.first_seen, t("2026-11-01T00:00:00Z"));
+    assert_eq!(st.scans().unwrap().len(), 2);
+}
+
+#[test]
+fn foreign_files_are_refused_and_left_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "this is not a database, just some text that is long enough to have a header........................................").unwrap();
+    let before = std::fs::read(&text).unwrap();
+    let e = SqliteStore::open(&text).unwrap_err();
+    assert!(matches!(e, StoreError::Foreign { .. }), "{e}");
+    assert_eq!(std::fs::read(&text).unwrap(), before);
+
+    let other = dir.path().join("other.db");
+    {
+        let c = rusqlite::Connection::open(&other).unwrap();
+        c.execute_batch("CREATE TABLE invoices (id INTEGER)").unwrap();
+    }
+    let e = SqliteStore::open(&other).unwrap_err();
+    assert!(e.to_string().contains("not a servedby database"), "{e}");
+}
+
+#[test]
+fn newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    drop(SqliteStore::open(&path).unwrap());
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch("PRAGMA user_version = 99").unwrap();
+    }
+    let e = SqliteStore::open(&path).unwrap_err();
+    assert!(matches!(e, StoreError::TooNew { found: 99, .. }), "{e}");
+}
