@@ -202,7 +202,12 @@ mod tests {
 
     #[test]
     fn bad_values_are_explained() {
-        for bad in ["nonsense", "*:443=localhost:80", "1.2.3:443=127.0.0.1:1", "*:99999=127.0.0.1:1"] {
+        for bad in [
+            "nonsense",
+            "*:443=localhost:80",
+            "1.2.3:443=127.0.0.1:1",
+            "*:99999=127.0.0.1:1",
+        ] {
             let e = bad.parse::<ConnectRule>().unwrap_err().to_string();
             assert!(e.contains(bad), "{e}");
         }

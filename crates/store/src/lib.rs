@@ -160,7 +160,11 @@ pub trait Store: Send {
     /// The stored options of a scan.
     fn scan_options(&self, scan_id: i64) -> Result<serde_json::Value, StoreError>;
     /// Observations of a scan, optionally for one target, in stored order.
-    fn observations(&self, scan_id: i64, target: Option<&str>) -> Result<Vec<Observation>, StoreError>;
+    fn observations(
+        &self,
+        scan_id: i64,
+        target: Option<&str>,
+    ) -> Result<Vec<Observation>, StoreError>;
     /// Relationships of a scan, in stored order.
     fn relationships(&self, scan_id: i64) -> Result<Vec<Relationship>, StoreError>;
     /// Relationships of a scan with first-seen/last-seen dates over all scans up to

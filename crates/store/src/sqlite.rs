@@ -233,7 +233,8 @@ impl Store for SqliteStore {
                 .prepare("INSERT OR IGNORE INTO targets (scan_id, position, target, entity) VALUES (?1, ?2, ?3, ?4)")
                 .map_err(err)?;
             for (i, (target, entity)) in scan.targets.iter().enumerate() {
-                stmt.execute(params![id, i as i64, target, entity]).map_err(err)?;
+                stmt.execute(params![id, i as i64, target, entity])
+                    .map_err(err)?;
             }
         }
         tx.commit().map_err(err)?;
@@ -249,7 +250,9 @@ impl Store for SqliteStore {
         let tx = self.conn.transaction().map_err(err)?;
         {
             let mut mark = tx
-                .prepare_cached("UPDATE targets SET done = 1 WHERE scan_id = ?1 AND target = ?2 AND done = 0")
+                .prepare_cached(
+                    "UPDATE targets SET done = 1 WHERE scan_id = ?1 AND target = ?2 AND done = 0",
+                )
                 .map_err(err)?;
             let mut obs = tx
                 .prepare_cached("INSERT INTO observations (scan_id, target, kind, host, outcome, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
@@ -265,8 +268,15 @@ impl Store for SqliteStore {
                 }
                 for o in &r.observations {
                     let doc = serde_json::to_string(o).unwrap_or_default();
-                    obs.execute(params![scan_id, o.target, o.kind(), o.host, o.outcome.as_str(), doc])
-                        .map_err(err)?;
+                    obs.execute(params![
+                        scan_id,
+                        o.target,
+                        o.kind(),
+                        o.host,
+                        o.outcome.as_str(),
+                        doc
+                    ])
+                    .map_err(err)?;
                 }
                 for x in &r.relationships {
                     let doc = serde_json::to_string(x).unwrap_or_default();
@@ -329,9 +339,11 @@ impl Store for SqliteStore {
 
     fn latest_unfinished_scan(&self) -> Result<Option<i64>, StoreError> {
         self.conn
-            .query_row("SELECT max(id) FROM scans WHERE finished IS NULL", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT max(id) FROM scans WHERE finished IS NULL",
+                [],
+                |r| r.get(0),
+            )
             .map_err(self.sql_err())
     }
 
@@ -350,14 +362,20 @@ impl Store for SqliteStore {
     fn scan_options(&self, scan_id: i64) -> Result<serde_json::Value, StoreError> {
         let doc: String = self
             .conn
-            .query_row("SELECT options FROM scans WHERE id = ?1", [scan_id], |r| r.get(0))
+            .query_row("SELECT options FROM scans WHERE id = ?1", [scan_id], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(self.sql_err())?
             .ok_or(StoreError::NoSuchScan(scan_id))?;
         self.decode(&doc)
     }
 
-    fn observations(&self, scan_id: i64, target: Option<&str>) -> Result<Vec<Observation>, StoreError> {
+    fn observations(
+        &self,
+        scan_id: i64,
+        target: Option<&str>,
+    ) -> Result<Vec<Observation>, StoreError> {
         let mut stmt = self
             .conn
             .prepare("SELECT doc FROM observations WHERE scan_id = ?1 AND (?2 IS NULL OR target = ?2) ORDER BY id")

@@ -66,7 +66,10 @@ fn record_and_resume_exactly_once() {
     let path = dir.path().join("s.db");
     let mut st = SqliteStore::open(&path).unwrap();
     let id = st
-        .create_scan(&new_scan("2026-11-01T00:00:00Z", &["a.com", "b.com", "c.com"]))
+        .create_scan(&new_scan(
+            "2026-11-01T00:00:00Z",
+            &["a.com", "b.com", "c.com"],
+        ))
         .unwrap();
     let done = TargetResult {
         target: "a.com".into(),
@@ -79,7 +82,12 @@ fn record_and_resume_exactly_once() {
     // Reopen as a resumed run would; a repeated batch must not duplicate.
     let mut st = SqliteStore::open(&path).unwrap();
     assert_eq!(st.latest_unfinished_scan().unwrap(), Some(id));
-    let pending: Vec<_> = st.pending_targets(id).unwrap().into_iter().map(|p| p.0).collect();
+    let pending: Vec<_> = st
+        .pending_targets(id)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.0)
+        .collect();
     assert_eq!(pending, ["b.com", "c.com"]);
     st.record_targets(id, &[done]).unwrap();
     let info = st.scan(id).unwrap();
@@ -89,23 +97,52 @@ fn record_and_resume_exactly_once() {
 
     st.finish_scan(id, t("2026-11-01T01:00:00Z")).unwrap();
     assert_eq!(st.latest_unfinished_scan().unwrap(), None);
-    assert_eq!(st.observations(id, Some("a.com")).unwrap(), vec![obs("a.com")]);
+    assert_eq!(
+        st.observations(id, Some("a.com")).unwrap(),
+        vec![obs("a.com")]
+    );
     assert_eq!(st.scan_options(id).unwrap()["concurrency"], 4);
 }
 
 #[test]
 fn first_and_last_seen_span_scans() {
     let mut st = SqliteStore::in_memory().unwrap();
-    let s1 = st.create_scan(&new_scan("2026-10-01T00:00:00Z", &["a.com"])).unwrap();
-    st.record_targets(s1, &[TargetResult { target: "a.com".into(), observations: vec![], relationships: vec![rel(s1, "a.com", "amazon")] }]).unwrap();
-    let s2 = st.create_scan(&new_scan("2026-11-01T00:00:00Z", &["a.com"])).unwrap();
-    st.record_targets(s2, &[TargetResult { target: "a.com".into(), observations: vec![], relationships: vec![rel(s2, "a.com", "amazon"), rel(s2, "a.com", "google")] }]).unwrap();
+    let s1 = st
+        .create_scan(&new_scan("2026-10-01T00:00:00Z", &["a.com"]))
+        .unwrap();
+    st.record_targets(
+        s1,
+        &[TargetResult {
+            target: "a.com".into(),
+            observations: vec![],
+            relationships: vec![rel(s1, "a.com", "amazon")],
+        }],
+    )
+    .unwrap();
+    let s2 = st
+        .create_scan(&new_scan("2026-11-01T00:00:00Z", &["a.com"]))
+        .unwrap();
+    st.record_targets(
+        s2,
+        &[TargetResult {
+            target: "a.com".into(),
+            observations: vec![],
+            relationships: vec![rel(s2, "a.com", "amazon"), rel(s2, "a.com", "google")],
+        }],
+    )
+    .unwrap();
     let seen = st.relationships_seen(s2).unwrap();
     assert_eq!(seen.len(), 2);
-    let amazon = seen.iter().find(|r| r.relationship.provider.id == "amazon").unwrap();
+    let amazon = seen
+        .iter()
+        .find(|r| r.relationship.provider.id == "amazon")
+        .unwrap();
     assert_eq!(amazon.first_seen, t("2026-10-01T00:00:00Z"));
     assert_eq!(amazon.last_seen, t("2026-11-01T00:00:00Z"));
-    let google = seen.iter().find(|r| r.relationship.provider.id == "google").unwrap();
+    let google = seen
+        .iter()
+        .find(|r| r.relationship.provider.id == "google")
+        .unwrap();
     assert_eq!(google.first_seen, t("2026-11-01T00:00:00Z"));
     assert_eq!(st.scans().unwrap().len(), 2);
 }
@@ -123,7 +160,8 @@ fn foreign_files_are_refused_and_left_unchanged() {
     let other = dir.path().join("other.db");
     {
         let c = rusqlite::Connection::open(&other).unwrap();
-        c.execute_batch("CREATE TABLE invoices (id INTEGER)").unwrap();
+        c.execute_batch("CREATE TABLE invoices (id INTEGER)")
+            .unwrap();
     }
     let e = SqliteStore::open(&other).unwrap_err();
     assert!(e.to_string().contains("not a servedby database"), "{e}");

@@ -1,0 +1,384 @@
+//! The provider catalog: companies, products, services and the rules that recognise them.
+//!
+//! The catalog is project data: one TOML file per parent company in `data/catalog/`
+//! (format in the project brief and `data/catalog/README.md`), embedded in the binary
+//! at build time. Loading validates every file — unknown keys, country codes, CIDRs,
+//! suffixes, sources, facts claimed by two companies — and reports problems with file
+//! and line. A loaded [`Catalog`] answers the questions attribution asks (which
+//! provider owns this ASN, IP, CNAME, nameserver, mail exchanger, SPF include,
+//! certificate issuer, header, embed URL, registrar?) from indexes built once.
+//!
+//! ```
+//! use servedby_catalog::Catalog;
+//!
+//! let cat = Catalog::from_sources(vec![(
+//!     "amazon.toml".into(),
+//!     r#"
+//!     [parent]
+//!     id = "amazon"
+//!     name = "Amazon.com, Inc."
+//!     country = "US"
+//!     source = "https://www.aboutamazon.com/"
+//!
+//!     [[provider]]
+//!     name = "Amazon CloudFront"
+//!     services = ["cdn"]
+//!     rules = [{ kind = "cname-suffix", value = "cloudfront.net", source = "https://aws.amazon.com/cloudfront/" }]
+//!     "#
+//!     .into(),
+//! )])
+//! .unwrap();
+//! let hit = &cat.match_cname("d111111abcdef8.cloudfront.net")[0];
+//! assert_eq!(hit.provider.name, "Amazon CloudFront");
+//! assert_eq!(hit.rule.label(), "cname-suffix cloudfront.net");
+//! ```
+
+mod error;
+mod index;
+mod load;
+mod lookup;
+mod rule;
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+use std::path::Path;
+
+use serde::Serialize;
+use servedby_model::{ProviderRef, Service};
+use sha2::{Digest, Sha256};
+
+pub use error::CatalogError;
+pub use lookup::{LookupHit, LookupKind};
+pub use rule::{Rule, RuleKind, LOADER_KINDS};
+
+use index::{contains_ignore_ascii_case, longest_substring, Index, RuleRef};
+
+include!(concat!(env!("OUT_DIR"), "/builtin_catalog.rs"));
+
+/// A parent company: the ultimate owner of one or more provider entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parent {
+    /// Lowercase slug, equal to the catalog file stem (`amazon`).
+    pub id: String,
+    /// Legal name (`Amazon.com, Inc.`).
+    pub name: String,
+    /// Headquarters country, ISO 3166-1 alpha-2.
+    pub country: String,
+    /// Public source for the name and country.
+    pub source: String,
+    /// The catalog file the parent was read from.
+    pub file: String,
+}
+
+/// One product or brand of a parent company, with its matching rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provider {
+    /// The provider id: the parent's id (`amazon` for CloudFront).
+    pub id: String,
+    /// Product or brand name (`Amazon CloudFront`, `GeoTrust`).
+    pub name: String,
+    /// The parent company.
+    pub parent: Parent,
+    /// The services this product provides.
+    pub services: Vec<Service>,
+    /// Free-text note (former owners, caveats).
+    pub note: Option<String>,
+    /// The matching rules.
+    pub rules: Vec<Rule>,
+}
+
+impl Provider {
+    /// The provider side of a relationship.
+    pub fn to_ref(&self) -> ProviderRef {
+        ProviderRef {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            parent: self.parent.name.clone(),
+            country: self.parent.country.clone(),
+        }
+    }
+
+    /// The JSON object `servedby catalog show --format jsonl` prints for this entry:
+    /// `id`, `name`, `parent`, `country`, `services`, `note` and `rules` (each with
+    /// `kind`, `value`, `source`, `service`, `embed_kind`, `shared`).
+    pub fn to_json(&self) -> serde_json::Value {
+        #[derive(Serialize)]
+        struct RuleJson<'a> {
+            kind: RuleKind,
+            value: &'a str,
+            source: &'a str,
+            service: Service,
+            embed_kind: Option<servedby_model::EmbedKind>,
+            shared: bool,
+        }
+        #[derive(Serialize)]
+        struct ProviderJson<'a> {
+            id: &'a str,
+            name: &'a str,
+            parent: &'a str,
+            country: &'a str,
+            services: &'a [Service],
+            note: Option<&'a str>,
+            rules: Vec<RuleJson<'a>>,
+        }
+        let v = ProviderJson {
+            id: &self.id,
+            name: &self.name,
+            parent: &self.parent.name,
+            country: &self.parent.country,
+            services: &self.services,
+            note: self.note.as_deref(),
+            rules: self
+                .rules
+                .iter()
+                .map(|r| RuleJson {
+                    kind: r.kind,
+                    value: &r.value,
+                    source: &r.source,
+                    service: r.effective_service(),
+                    embed_kind: r.embed_kind,
+                    shared: r.shared,
+                })
+                .collect(),
+        };
+        serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// A rule that matched, with the provider entry it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit<'a> {
+    /// The provider entry.
+    pub provider: &'a Provider,
+    /// The rule that matched.
+    pub rule: &'a Rule,
+}
+
+/// A loaded, validated provider catalog with its matching indexes.
+#[derive(Debug)]
+pub struct Catalog {
+    parents: Vec<Parent>,
+    providers: Vec<Provider>,
+    version: String,
+    index: Index,
+}
+
+impl Catalog {
+    /// The catalog embedded at build time from `data/catalog/*.toml`.
+    pub fn builtin() -> Result<Self, CatalogError> {
+        Self::from_sources(
+            BUILTIN_FILES
+                .iter()
+                .map(|(n, t)| ((*n).to_string(), (*t).to_string()))
+                .collect(),
+        )
+    }
+
+    /// Loads every `*.toml` file of a directory.
+    pub fn load_dir(dir: impl AsRef<Path>) -> Result<Self, CatalogError> {
+        let dir = dir.as_ref();
+        let io = |path: &Path, source| CatalogError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut sources = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
+            let path = entry.map_err(|e| io(dir, e))?.path();
+            if path.extension().is_none_or(|e| e != "toml") || !path.is_file() {
+                continue;
+            }
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
+            sources.push((name, text));
+        }
+        Self::from_sources(sources)
+    }
+
+    /// Loads catalog files given as (file name, text). The file name's stem must equal
+    /// the parent id. Every problem found is reported (as [`CatalogError::Multiple`]
+    /// when there are several).
+    pub fn from_sources(mut sources: Vec<(String, String)>) -> Result<Self, CatalogError> {
+        sources.sort();
+        if sources.is_empty() {
+            return Err(CatalogError::Empty);
+        }
+        let mut errors = Vec::new();
+        let mut providers = Vec::new();
+        for (name, text) in &sources {
+            load::load_file(name, text, &mut providers, &mut errors);
+        }
+        load::check_conflicts(&providers, &mut errors);
+        if let Some(e) = CatalogError::from_list(errors) {
+            return Err(e);
+        }
+        let mut parents: Vec<Parent> = Vec::new();
+        for p in &providers {
+            if parents.last().is_none_or(|last| last.id != p.parent.id) {
+                parents.push(p.parent.clone());
+            }
+        }
+        let mut hasher = Sha256::new();
+        for (name, text) in &sources {
+            hasher.update(name.as_bytes());
+            hasher.update([0]);
+            hasher.update(text.as_bytes());
+            hasher.update([0]);
+        }
+        let digest = hasher.finalize();
+        let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        let version = format!("catalog-{}-{hex}", providers.len());
+        let index = Index::build(&providers);
+        Ok(Self {
+            parents,
+            providers,
+            version,
+            index,
+        })
+    }
+
+    /// A stable version string: `catalog-<provider entries>-<12 hex digits of a SHA-256
+    /// over all file names and contents>`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Every provider entry, ordered by file then position in the file.
+    pub fn providers(&self) -> &[Provider] {
+        &self.providers
+    }
+
+    /// Every parent company, ordered by id.
+    pub fn parents(&self) -> &[Parent] {
+        &self.parents
+    }
+
+    /// Number of provider entries.
+    pub fn len(&self) -> usize {
+        self.providers.len()
+    }
+
+    /// Whether the catalog has no provider entries.
+    pub fn is_empty(&self) -> bool {
+        self.providers.is_empty()
+    }
+
+    fn hit(&self, r: RuleRef) -> Hit<'_> {
+        let provider = &self.providers[r.provider as usize];
+        Hit {
+            provider,
+            rule: &provider.rules[r.rule as usize],
+        }
+    }
+
+    fn hits(&self, refs: &[RuleRef]) -> Vec<Hit<'_>> {
+        refs.iter().map(|r| self.hit(*r)).collect()
+    }
+
+    /// `asn` rules for an AS number.
+    pub fn match_asn(&self, asn: u32) -> Vec<Hit<'_>> {
+        self.index
+            .asn
+            .get(&asn)
+            .map_or_else(Vec::new, |v| self.hits(v))
+    }
+
+    /// `ip-prefix` rules of the longest catalog prefix containing `ip`.
+    pub fn match_ip(&self, ip: IpAddr) -> Vec<Hit<'_>> {
+        self.hits(self.index.prefix.lookup(ip))
+    }
+
+    /// `cname-suffix` rules of the most specific suffix of `name`.
+    pub fn match_cname(&self, name: &str) -> Vec<Hit<'_>> {
+        self.hits(&self.index.cname.lookup(&normalise_name(name)))
+    }
+
+    /// `ns-suffix` rules of the most specific suffix of a nameserver name.
+    pub fn match_ns(&self, name: &str) -> Vec<Hit<'_>> {
+        self.hits(&self.index.ns.lookup(&normalise_name(name)))
+    }
+
+    /// `mx-suffix` rules of the most specific suffix of a mail exchanger name.
+    pub fn match_mx(&self, name: &str) -> Vec<Hit<'_>> {
+        self.hits(&self.index.mx.lookup(&normalise_name(name)))
+    }
+
+    /// `spf-include` rules of the most specific suffix of an SPF include domain.
+    pub fn match_spf_include(&self, domain: &str) -> Vec<Hit<'_>> {
+        self.hits(&self.index.spf.lookup(&normalise_name(domain)))
+    }
+
+    /// `embed-host` rules of the most specific suffix of a resource host.
+    pub fn match_embed_host(&self, host: &str) -> Vec<Hit<'_>> {
+        self.hits(&self.index.embed_host.lookup(&normalise_name(host)))
+    }
+
+    /// `embed-url` rules whose substring occurs in `url`, longest pattern only.
+    pub fn match_embed_url(&self, url: &str) -> Vec<Hit<'_>> {
+        let lower = lowercase(url);
+        self.hits(&longest_substring(&self.index.embed_url, &lower))
+    }
+
+    /// `loader-id` rules for a loader kind (`google-tag-manager`).
+    pub fn match_loader(&self, kind: &str) -> Vec<Hit<'_>> {
+        self.index
+            .loader
+            .get(kind)
+            .map_or_else(Vec::new, |v| self.hits(v))
+    }
+
+    /// `header` rules matching one response header (`name` is compared
+    /// case-insensitively; the value text case-insensitively as a substring).
+    pub fn match_header(&self, name: &str, value: &str) -> Vec<Hit<'_>> {
+        let name = lowercase(name);
+        let Some(rules) = self.index.header.get(&*name) else {
+            return Vec::new();
+        };
+        rules
+            .iter()
+            .filter(|(text, _)| {
+                text.as_deref()
+                    .is_none_or(|t| contains_ignore_ascii_case(value, t))
+            })
+            .map(|(_, r)| self.hit(*r))
+            .collect()
+    }
+
+    /// `cert-issuer` rules whose pattern occurs in `text` (an issuer O or CN),
+    /// longest pattern only.
+    pub fn match_cert_issuer(&self, text: &str) -> Vec<Hit<'_>> {
+        self.hits(&longest_substring(&self.index.issuer, &text.to_lowercase()))
+    }
+
+    /// `registrar` rules whose pattern occurs in an RDAP registrar name, longest only.
+    pub fn match_registrar(&self, name: &str) -> Vec<Hit<'_>> {
+        self.hits(&longest_substring(
+            &self.index.registrar,
+            &name.to_lowercase(),
+        ))
+    }
+
+    /// `registrar-iana` rules for a registrar IANA id.
+    pub fn match_registrar_iana(&self, id: u32) -> Vec<Hit<'_>> {
+        self.index
+            .iana
+            .get(&id)
+            .map_or_else(Vec::new, |v| self.hits(v))
+    }
+}
+
+/// ASCII-lowercases only when needed (probe output is already lowercase).
+fn lowercase(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// Lowercases and drops a trailing root dot.
+fn normalise_name(name: &str) -> Cow<'_, str> {
+    lowercase(name.trim_end_matches('.'))
+}

@@ -1,0 +1,491 @@
+//! The resolver: retries, nameserver rotation, limits, TCP fallback and CNAME chains.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::{RData, Record};
+use servedby_model::{DnsData, Outcome};
+use servedby_net::{KeyedLimiter, Network, RateLimiter};
+use tokio::sync::Semaphore;
+use tokio::time::{timeout_at, Instant};
+
+use crate::stats::{Counters, Stats};
+use crate::udp::{Exchange, Pool, MAX_PENDING_PER_SOCKET};
+use crate::{present, tcp, wire, DnsError, RecordType};
+
+/// The longest CNAME chain a lookup follows.
+pub const MAX_CNAME_CHAIN: usize = 16;
+
+/// How the resolver talks to its nameservers.
+///
+/// Build it from [`Default`] and the builder methods:
+///
+/// ```
+/// use std::time::Duration;
+/// use servedby_dns::ResolverConfig;
+///
+/// let cfg = ResolverConfig::new(vec!["127.0.0.1:5353".parse().unwrap()])
+///     .timeout(Duration::from_secs(2))
+///     .attempts(2)
+///     .rate(500);
+/// assert_eq!(cfg.per_server_limit, 256);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolverConfig {
+    /// The nameservers asked, in rotation (recursive resolvers, or authoritative
+    /// servers in tests). Required.
+    pub nameservers: Vec<SocketAddr>,
+    /// The total deadline of one lookup, including retries, TCP fallback and CNAME
+    /// following. Default 5 s.
+    pub timeout: Duration,
+    /// UDP attempts per query, rotating over the nameservers; each gets an equal
+    /// share of the time left. Default 3.
+    pub attempts: u32,
+    /// Queries per second overall (0 = unlimited, the default).
+    pub rate: u32,
+    /// Queries in flight per nameserver (0 = unlimited). Default 256.
+    pub per_server_limit: usize,
+    /// UDP sockets per address family, each with its own receive task. Default 4.
+    pub udp_sockets: usize,
+    /// Queries in flight overall (at most 60,000). Default 1024.
+    pub max_in_flight: usize,
+}
+
+impl Default for ResolverConfig {
+    fn default() -> Self {
+        Self {
+            nameservers: Vec::new(),
+            timeout: Duration::from_secs(5),
+            attempts: 3,
+            rate: 0,
+            per_server_limit: 256,
+            udp_sockets: 4,
+            max_in_flight: 1024,
+        }
+    }
+}
+
+impl ResolverConfig {
+    /// The default configuration for these nameservers.
+    pub fn new(nameservers: Vec<SocketAddr>) -> Self {
+        Self {
+            nameservers,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the total deadline of one lookup.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the UDP attempts per query (at least 1).
+    pub fn attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    /// Sets the overall query rate (0 = unlimited).
+    pub fn rate(mut self, per_second: u32) -> Self {
+        self.rate = per_second;
+        self
+    }
+
+    /// Sets the in-flight limit per nameserver (0 = unlimited).
+    pub fn per_server_limit(mut self, limit: usize) -> Self {
+        self.per_server_limit = limit;
+        self
+    }
+
+    /// Sets the number of UDP sockets per address family.
+    pub fn udp_sockets(mut self, sockets: usize) -> Self {
+        self.udp_sockets = sockets;
+        self
+    }
+
+    /// Sets the overall in-flight limit.
+    pub fn max_in_flight(mut self, limit: usize) -> Self {
+        self.max_in_flight = limit;
+        self
+    }
+}
+
+/// The result of one lookup: always a value, failures included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    /// The name asked (lowercase, no trailing dot).
+    pub name: String,
+    /// The type asked.
+    pub rtype: RecordType,
+    /// How the lookup ended.
+    pub outcome: Outcome,
+    /// Why, when the outcome is not `ok`.
+    pub detail: Option<String>,
+    /// The nameserver address that gave the final answer (the address dialed, after
+    /// `--connect-to`), or the last one tried when the lookup failed.
+    pub resolver: Option<SocketAddr>,
+    /// The CNAME chain and the records, in presentation form.
+    pub data: DnsData,
+}
+
+impl Lookup {
+    /// The A and AAAA addresses among the answers.
+    pub fn addresses(&self) -> Vec<IpAddr> {
+        self.data
+            .answers
+            .iter()
+            .filter(|r| r.rtype == "A" || r.rtype == "AAAA")
+            .filter_map(|r| r.value.parse().ok())
+            .collect()
+    }
+
+    /// Whether the lookup ended with records.
+    pub fn is_ok(&self) -> bool {
+        self.outcome == Outcome::Ok
+    }
+}
+
+/// A DNS stub resolver over a fixed pool of UDP sockets. Cheap to clone; clones share
+/// sockets, limits and counters. The sockets' tasks stop when the last clone drops.
+#[derive(Clone)]
+pub struct Resolver {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    cfg: ResolverConfig,
+    net: Network,
+    pool: Pool,
+    rate: RateLimiter,
+    per_server: KeyedLimiter<SocketAddr>,
+    in_flight: Semaphore,
+    counters: Arc<Counters>,
+    /// Spreads queries over the nameservers: each query starts at the next one.
+    rotor: AtomicUsize,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.pool.shutdown();
+    }
+}
+
+impl fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Resolver")
+            .field("config", &self.inner.cfg)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A reply worth interpreting (NOERROR or NXDOMAIN).
+struct Answer {
+    msg: Message,
+    server: SocketAddr,
+    tcp: bool,
+}
+
+/// Why a query got no usable reply.
+struct Failure {
+    outcome: Outcome,
+    detail: String,
+    server: Option<SocketAddr>,
+}
+
+impl Failure {
+    fn new(outcome: Outcome, detail: String, server: Option<SocketAddr>) -> Self {
+        Self {
+            outcome,
+            detail,
+            server,
+        }
+    }
+}
+
+impl Resolver {
+    /// Binds the UDP sockets and starts their receive tasks. Must be called inside a
+    /// tokio runtime. Sockets are bound for each address family the nameservers use
+    /// (after `--connect-to` rewriting).
+    pub fn new(cfg: ResolverConfig, net: Network) -> Result<Self, DnsError> {
+        if cfg.nameservers.is_empty() {
+            return Err(DnsError::NoNameservers);
+        }
+        tokio::runtime::Handle::try_current().map_err(|_| DnsError::NoRuntime)?;
+        let routed: Vec<SocketAddr> = cfg
+            .nameservers
+            .iter()
+            .map(|&ns| net.connect_to.rewrite(ns))
+            .collect();
+        let counters = Arc::new(Counters::default());
+        let pool = Pool::bind(
+            cfg.udp_sockets.max(1),
+            routed.iter().any(SocketAddr::is_ipv4),
+            routed.iter().any(SocketAddr::is_ipv6),
+            &counters,
+        )
+        .map_err(|(addr, source)| DnsError::Bind { addr, source })?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                rate: RateLimiter::new(cfg.rate),
+                per_server: KeyedLimiter::new(cfg.per_server_limit),
+                in_flight: Semaphore::new(cfg.max_in_flight.clamp(1, MAX_PENDING_PER_SOCKET)),
+                counters,
+                rotor: AtomicUsize::new(0),
+                pool,
+                net,
+                cfg,
+            }),
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ResolverConfig {
+        &self.inner.cfg
+    }
+
+    /// The counters since the resolver was created.
+    pub fn stats(&self) -> Stats {
+        self.inner.counters.snapshot()
+    }
+
+    /// Looks up `name` (ASCII; a trailing dot and upper case are accepted) for
+    /// `rtype`, following CNAMEs up to [`MAX_CNAME_CHAIN`] hops, within the
+    /// configured total deadline. Never fails: failures are outcomes.
+    pub async fn lookup(&self, name: &str, rtype: RecordType) -> Lookup {
+        let deadline = Instant::now() + self.inner.cfg.timeout;
+        let asked = wire::normalize(name);
+        let mut out = Lookup {
+            name: asked.clone(),
+            rtype,
+            outcome: Outcome::Error,
+            detail: None,
+            resolver: None,
+            data: DnsData {
+                rtype: rtype.as_str().to_string(),
+                ..DnsData::default()
+            },
+        };
+        let mut current = asked.clone();
+        loop {
+            let ans = match self.query(&current, rtype, deadline).await {
+                Ok(a) => a,
+                Err(f) => {
+                    out.outcome = f.outcome;
+                    out.detail = Some(f.detail);
+                    out.resolver = f.server.or(out.resolver);
+                    return out;
+                }
+            };
+            out.resolver = Some(ans.server);
+            out.data.tcp = ans.tcp;
+            let records: Vec<(String, &Record)> = ans
+                .msg
+                .answers()
+                .iter()
+                .map(|r| (present::name_str(r.name()), r))
+                .collect();
+            let mut end = current.clone();
+            if rtype != RecordType::Cname {
+                while let Some(target) = cname_of(&records, &end) {
+                    if target == asked || out.data.cname_chain.contains(&target) {
+                        out.outcome = Outcome::LimitExceeded;
+                        out.detail = Some(format!("CNAME loop: {end} points back to {target}"));
+                        return out;
+                    }
+                    if out.data.cname_chain.len() >= MAX_CNAME_CHAIN {
+                        out.outcome = Outcome::LimitExceeded;
+                        out.detail =
+                            Some(format!("CNAME chain longer than {MAX_CNAME_CHAIN} hops"));
+                        return out;
+                    }
+                    out.data.cname_chain.push(target.clone());
+                    end = target;
+                }
+            }
+            out.data.answers = records
+                .iter()
+                .filter(|(owner, _)| *owner == end)
+                .filter_map(|(owner, r)| present::present(owner, r))
+                .filter(|r| r.rtype == rtype.as_str())
+                .collect();
+            if !out.data.answers.is_empty() {
+                out.outcome = Outcome::Ok;
+                return out;
+            }
+            if ans.msg.response_code() == ResponseCode::NXDomain {
+                out.outcome = Outcome::Nxdomain;
+                out.detail = Some(format!("{end} does not exist"));
+                return out;
+            }
+            // The chain ends in a name this server did not follow (typically in
+            // another zone): ask for that name. An SOA in the authority section means
+            // the server did follow and found nothing, so asking again is pointless.
+            let negative = ans
+                .msg
+                .name_servers()
+                .iter()
+                .any(|r| matches!(r.data(), RData::SOA(_)));
+            if end != current && !negative {
+                current = end;
+                continue;
+            }
+            out.outcome = Outcome::NoData;
+            out.detail = Some(format!("{end} has no {rtype} records"));
+            return out;
+        }
+    }
+
+    /// Asks the nameservers one question, with retries, limits and TCP fallback.
+    async fn query(
+        &self,
+        name: &str,
+        rtype: RecordType,
+        deadline: Instant,
+    ) -> Result<Answer, Failure> {
+        let inner = &*self.inner;
+        let servers = &inner.cfg.nameservers;
+        let n = servers.len();
+        let attempts = inner.cfg.attempts.max(1) as usize;
+        let mut buf = Vec::with_capacity(name.len() + 40);
+        let qend = wire::encode_query(0, name, rtype.code(), &mut buf).map_err(|e| {
+            Failure::new(Outcome::Error, format!("invalid name {name:?}: {e}"), None)
+        })?;
+        // Servers that answered SERVFAIL/REFUSED/an error, or are blocked, are not
+        // asked again for this question.
+        let mut done = vec![false; n];
+        let mut pos = inner.rotor.fetch_add(1, Ordering::Relaxed) % n;
+        let mut last: Option<Failure> = None;
+        let mut saw_bad = false;
+        for attempt in 0..attempts {
+            if Instant::now() >= deadline {
+                break;
+            }
+            let Some(idx) = (0..n).map(|k| (pos + k) % n).find(|&i| !done[i]) else {
+                break;
+            };
+            pos = idx + 1;
+            let ns = servers[idx];
+            let dest = match inner.net.route(ns) {
+                Ok(d) => d,
+                Err(b) => {
+                    done[idx] = true;
+                    last = Some(Failure::new(Outcome::Blocked, b.to_string(), Some(b.addr)));
+                    continue;
+                }
+            };
+            let waited = |what: &str| {
+                Failure::new(
+                    Outcome::Timeout,
+                    format!("deadline passed while waiting for {what}"),
+                    Some(dest),
+                )
+            };
+            let Ok(_slot) = timeout_at(deadline, inner.per_server.acquire(&dest)).await else {
+                last = Some(waited("a per-nameserver slot"));
+                break;
+            };
+            if timeout_at(deadline, inner.rate.acquire()).await.is_err() {
+                last = Some(waited("the rate limit"));
+                break;
+            }
+            let Ok(Ok(_permit)) = timeout_at(deadline, inner.in_flight.acquire()).await else {
+                last = Some(waited("an in-flight slot"));
+                break;
+            };
+            let now = Instant::now();
+            let budget = deadline.saturating_duration_since(now) / (attempts - attempt) as u32;
+            match inner.pool.exchange(dest, &mut buf, qend, budget).await {
+                Exchange::Reply(msg) => {
+                    let (msg, server, tcp) = if msg.truncated() {
+                        inner.counters.inc_tcp_fallbacks();
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        match tcp::exchange(&inner.net, ns, &buf, qend, left).await {
+                            Ok((m, addr)) => (m, addr, true),
+                            Err(f) => {
+                                last = Some(Failure::new(
+                                    f.outcome,
+                                    f.detail,
+                                    f.server.or(Some(dest)),
+                                ));
+                                continue;
+                            }
+                        }
+                    } else {
+                        (msg, dest, false)
+                    };
+                    let code = msg.response_code();
+                    let outcome = match code {
+                        ResponseCode::NoError | ResponseCode::NXDomain => {
+                            return Ok(Answer { msg, server, tcp });
+                        }
+                        ResponseCode::ServFail => Outcome::Servfail,
+                        ResponseCode::Refused => Outcome::Refused,
+                        _ => Outcome::Error,
+                    };
+                    done[idx] = true;
+                    let detail = format!("{server} answered {}", rcode_name(code));
+                    last = Some(Failure::new(outcome, detail, Some(server)));
+                }
+                Exchange::Timeout { bad } => {
+                    inner.counters.inc_timeouts();
+                    saw_bad |= bad;
+                    last = Some(Failure::new(
+                        Outcome::Timeout,
+                        format!("no reply from {dest} within {:?}", inner.cfg.timeout),
+                        Some(dest),
+                    ));
+                }
+                Exchange::Io(e) => {
+                    done[idx] = true;
+                    last = Some(Failure::new(
+                        Outcome::Error,
+                        format!("sending to {dest}: {e}"),
+                        Some(dest),
+                    ));
+                }
+            }
+        }
+        let mut f = last.unwrap_or_else(|| {
+            Failure::new(
+                Outcome::Timeout,
+                format!("no query could be sent within {:?}", inner.cfg.timeout),
+                None,
+            )
+        });
+        if f.outcome == Outcome::Timeout && saw_bad {
+            f.outcome = Outcome::ProtocolError;
+            f.detail = format!(
+                "only malformed or mismatched replies within {:?} (last server {})",
+                inner.cfg.timeout,
+                f.server
+                    .map_or_else(|| "unknown".to_string(), |s| s.to_string())
+            );
+        }
+        Err(f)
+    }
+}
+
+/// The CNAME target of `owner` among the answer records, if any.
+fn cname_of(records: &[(String, &Record)], owner: &str) -> Option<String> {
+    records.iter().find_map(|(o, r)| match r.data() {
+        RData::CNAME(c) if o == owner => Some(present::name_str(&c.0)),
+        _ => None,
+    })
+}
+
+/// The conventional mnemonic of a response code.
+fn rcode_name(code: ResponseCode) -> String {
+    match code {
+        ResponseCode::FormErr => "FORMERR".to_string(),
+        ResponseCode::ServFail => "SERVFAIL".to_string(),
+        ResponseCode::NotImp => "NOTIMP".to_string(),
+        ResponseCode::Refused => "REFUSED".to_string(),
+        other => format!("rcode {}", u16::from(other)),
+    }
+}

@@ -1,0 +1,354 @@
+//! A fixed pool of UDP sockets shared by every lookup.
+//!
+//! Each socket has one receive task that hands replies to the waiting queries by id.
+//! A reply is accepted only when it comes from the address the query was sent to,
+//! carries the id of a pending query on that socket, is a response, and repeats the
+//! query's question (name case-insensitively, type and class exactly) — so an
+//! off-path spoofer must guess the source port, the id *and* the question. Anything
+//! else is dropped and the query keeps waiting; a reply that matches id and source
+//! but is malformed or asks another question marks the query so that, if nothing
+//! valid arrives, it ends as a protocol error rather than a timeout.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hickory_proto::op::Message;
+use tokio::net::UdpSocket;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use crate::stats::Counters;
+use crate::wire;
+
+/// Ids in flight on one socket never exceed this, so a free id always exists.
+pub(crate) const MAX_PENDING_PER_SOCKET: usize = 60_000;
+
+/// A query waiting for its reply.
+#[derive(Debug)]
+struct Pending {
+    server: SocketAddr,
+    /// The question section of the query (name, type, class).
+    question: Box<[u8]>,
+    /// A reply with our id and source arrived but was malformed or mismatched.
+    bad: bool,
+    tx: oneshot::Sender<Message>,
+}
+
+/// One socket and its pending queries.
+#[derive(Debug)]
+pub(crate) struct Sock {
+    socket: UdpSocket,
+    pending: Mutex<HashMap<u16, Pending>>,
+    counters: Arc<Counters>,
+}
+
+/// How one UDP exchange ended.
+#[derive(Debug)]
+pub(crate) enum Exchange {
+    /// A valid reply.
+    Reply(Message),
+    /// No valid reply in time; `bad` if a malformed or mismatched one was seen.
+    Timeout { bad: bool },
+    /// The packet could not be sent (or the pool is shutting down).
+    Io(io::Error),
+}
+
+/// The sockets, per address family, and the token that stops their tasks.
+#[derive(Debug)]
+pub(crate) struct Pool {
+    v4: Vec<Arc<Sock>>,
+    v6: Vec<Arc<Sock>>,
+    next: AtomicUsize,
+    cancel: CancellationToken,
+}
+
+impl Pool {
+    /// Binds `count` sockets for each family asked for and starts their receive
+    /// tasks on the current runtime.
+    /// On failure, returns the address that could not be bound.
+    pub(crate) fn bind(
+        count: usize,
+        v4: bool,
+        v6: bool,
+        counters: &Arc<Counters>,
+    ) -> Result<Self, (SocketAddr, io::Error)> {
+        let cancel = CancellationToken::new();
+        let make = |addr: SocketAddr| -> Result<Vec<Arc<Sock>>, (SocketAddr, io::Error)> {
+            let open = || -> io::Result<UdpSocket> {
+                let std = std::net::UdpSocket::bind(addr)?;
+                std.set_nonblocking(true)?;
+                UdpSocket::from_std(std)
+            };
+            (0..count.max(1))
+                .map(|_| {
+                    let sock = Arc::new(Sock {
+                        socket: open().map_err(|e| (addr, e))?,
+                        pending: Mutex::new(HashMap::new()),
+                        counters: counters.clone(),
+                    });
+                    tokio::spawn(recv_loop(sock.clone(), cancel.clone()));
+                    Ok(sock)
+                })
+                .collect()
+        };
+        let v4 = if v4 {
+            make(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)))?
+        } else {
+            Vec::new()
+        };
+        let v6 = if v6 {
+            make(SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)))?
+        } else {
+            Vec::new()
+        };
+        Ok(Self {
+            v4,
+            v6,
+            next: AtomicUsize::new(0),
+            cancel,
+        })
+    }
+
+    /// Stops the receive tasks.
+    pub(crate) fn shutdown(&self) {
+        self.cancel.cancel();
+    }
+
+    /// Sends `query` (whose id is overwritten) to `dest` and waits up to `timeout`
+    /// for a matching reply. `qend` is the end of the question section in `query`.
+    pub(crate) async fn exchange(
+        &self,
+        dest: SocketAddr,
+        query: &mut [u8],
+        qend: usize,
+        timeout: Duration,
+    ) -> Exchange {
+        let socks = if dest.is_ipv4() { &self.v4 } else { &self.v6 };
+        if socks.is_empty() {
+            let family = if dest.is_ipv4() { "IPv4" } else { "IPv6" };
+            return Exchange::Io(io::Error::other(format!("no {family} socket bound")));
+        }
+        let sock = &socks[self.next.fetch_add(1, Ordering::Relaxed) % socks.len()];
+        let (tx, rx) = oneshot::channel();
+        let id = {
+            let mut map = lock(&sock.pending);
+            let id = free_id(&map);
+            map.insert(
+                id,
+                Pending {
+                    server: dest,
+                    question: query[wire::HEADER..qend].into(),
+                    bad: false,
+                    tx,
+                },
+            );
+            id
+        };
+        // Removes the entry however this future ends (reply, timeout, cancellation).
+        let guard = Registration { sock, id };
+        wire::set_id(query, id);
+        sock.counters.inc_sent();
+        if let Err(e) = sock.socket.send_to(query, dest).await {
+            return Exchange::Io(e);
+        }
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(msg)) => {
+                std::mem::forget(guard);
+                Exchange::Reply(msg)
+            }
+            Ok(Err(_)) => Exchange::Io(io::Error::other("the receive task stopped")),
+            Err(_) => {
+                let bad = guard.take().is_some_and(|p| p.bad);
+                Exchange::Timeout { bad }
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave the map inconsistent (every
+    // operation is a single insert/remove), so a poisoned lock is still usable.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A random id not pending on this socket. The caller bounds the map below 65,536
+/// entries (`MAX_PENDING_PER_SOCKET`), so the scan always finds one.
+fn free_id(map: &HashMap<u16, Pending>) -> u16 {
+    for _ in 0..32 {
+        let id = fastrand::u16(..);
+        if !map.contains_key(&id) {
+            return id;
+        }
+    }
+    let start = fastrand::u16(..);
+    (0..=u16::MAX)
+        .map(|i| start.wrapping_add(i))
+        .find(|id| !map.contains_key(id))
+        .unwrap_or(start)
+}
+
+/// Removes a pending entry when the waiting future ends without a reply.
+struct Registration<'a> {
+    sock: &'a Sock,
+    id: u16,
+}
+
+impl Registration<'_> {
+    fn take(self) -> Option<Pending> {
+        let p = lock(&self.sock.pending).remove(&self.id);
+        std::mem::forget(self);
+        p
+    }
+}
+
+impl Drop for Registration<'_> {
+    fn drop(&mut self) {
+        lock(&self.sock.pending).remove(&self.id);
+    }
+}
+
+async fn recv_loop(sock: Arc<Sock>, cancel: CancellationToken) {
+    // Replies larger than our EDNS size are a server's mistake, but reading them
+    // whole costs nothing and lets them be judged rather than cut.
+    let mut buf = vec![0u8; 65_535];
+    loop {
+        let received = tokio::select! {
+            _ = cancel.cancelled() => return,
+            r = sock.socket.recv_from(&mut buf) => r,
+        };
+        match received {
+            Ok((len, src)) => sock.handle(&buf[..len], src),
+            Err(_) => {
+                // Errors on an unconnected UDP socket are transient (ICMP reports on
+                // some systems); pause briefly so they cannot spin the task.
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    }
+}
+
+impl Sock {
+    /// Judges one datagram and hands it to its query if it is a valid reply.
+    fn handle(&self, pkt: &[u8], src: SocketAddr) {
+        if pkt.len() < wire::HEADER {
+            self.counters.inc_dropped();
+            return;
+        }
+        let id = u16::from_be_bytes([pkt[0], pkt[1]]);
+        let mut map = lock(&self.pending);
+        let Some(entry) = map.get_mut(&id) else {
+            self.counters.inc_dropped();
+            return;
+        };
+        if entry.server != src {
+            // Someone other than the server asked: a spoofing attempt or a stray.
+            self.counters.inc_dropped();
+            return;
+        }
+        if !wire::reply_matches(pkt, &entry.question) {
+            entry.bad = true;
+            self.counters.inc_malformed();
+            return;
+        }
+        let Ok(msg) = Message::from_vec(pkt) else {
+            entry.bad = true;
+            self.counters.inc_malformed();
+            return;
+        };
+        if let Some(p) = map.remove(&id) {
+            self.counters.inc_responses();
+            let _ = p.tx.send(msg);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sock() -> Arc<Sock> {
+        let std = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        std.set_nonblocking(true).unwrap();
+        Arc::new(Sock {
+            socket: UdpSocket::from_std(std).unwrap(),
+            pending: Mutex::new(HashMap::new()),
+            counters: Arc::new(Counters::default()),
+        })
+    }
+
+    fn reply_for(query: &[u8]) -> Vec<u8> {
+        let mut r = query.to_vec();
+        r[2] |= 0x80;
+        r
+    }
+
+    #[tokio::test]
+    async fn spoofed_and_mismatched_replies_are_not_accepted() {
+        let s = sock();
+        let server: SocketAddr = "127.0.0.1:5300".parse().unwrap();
+        let mut q = Vec::new();
+        let qend = wire::encode_query(77, "www.example.com", 1, &mut q).unwrap();
+        let (tx, mut rx) = oneshot::channel();
+        lock(&s.pending).insert(
+            77,
+            Pending {
+                server,
+                question: q[wire::HEADER..qend].into(),
+                bad: false,
+                tx,
+            },
+        );
+        let good = reply_for(&q);
+        // From another address: dropped, not even marked.
+        s.handle(&good, "127.0.0.1:5301".parse().unwrap());
+        assert!(rx.try_recv().is_err());
+        assert!(!lock(&s.pending)[&77].bad);
+        // Another id: dropped.
+        let mut other = good.clone();
+        wire::set_id(&mut other, 78);
+        s.handle(&other, server);
+        assert!(rx.try_recv().is_err());
+        // Right id, other question: marked bad, still pending.
+        let mut wrong_q = good.clone();
+        wrong_q[wire::HEADER + 1] = b'x';
+        s.handle(&wrong_q, server);
+        assert!(lock(&s.pending)[&77].bad);
+        // Right id and question but truncated garbage: still pending.
+        let mut garbage = good.clone();
+        garbage[7] = 5; // claims five answers that are not there
+        s.handle(&garbage, server);
+        assert!(rx.try_recv().is_err());
+        // Short packet.
+        s.handle(&good[..5], server);
+        // Finally the real reply.
+        s.handle(&good, server);
+        assert_eq!(rx.try_recv().unwrap().id(), 77);
+        assert!(lock(&s.pending).is_empty());
+        let c = s.counters.snapshot();
+        assert_eq!((c.dropped, c.malformed, c.responses), (3, 2, 1));
+    }
+
+    #[test]
+    fn free_id_avoids_pending_ids() {
+        let mut map = HashMap::new();
+        for id in 0..=u16::MAX {
+            if id != 4321 {
+                let (tx, _) = oneshot::channel();
+                map.insert(
+                    id,
+                    Pending {
+                        server: "127.0.0.1:53".parse().unwrap(),
+                        question: Box::new([]),
+                        bad: false,
+                        tx,
+                    },
+                );
+            }
+        }
+        assert_eq!(free_id(&map), 4321);
+    }
+}

@@ -1,0 +1,229 @@
+//! Runs scans.
+//!
+//! The engine is the glue between the pipeline stages: it takes normalised targets
+//! ([`targets`]), observes each with the prober under a bound on domains in flight,
+//! attributes the observations (pure, in the worker task), and hands finished targets
+//! to a single writer thread that commits them to the [`Store`] in small batches as
+//! the scan goes. A scan killed at any point loses at most the batch being written,
+//! and that batch is all-or-nothing; `resume` picks up exactly the targets not done.
+
+pub mod targets;
+
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use servedby_attribute::{Attributor, TargetContext};
+use servedby_catalog::Catalog;
+use servedby_netdb::NetDb;
+use servedby_probe::Prober;
+use servedby_store::{Store, StoreError, TargetResult};
+use servedby_watchlist::Watchlist;
+use tokio_util::sync::CancellationToken;
+
+/// Errors that stop a scan (measurement failures never do).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The store failed; what was committed before stays committed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The writer thread died.
+    #[error("the store writer stopped unexpectedly")]
+    WriterGone,
+}
+
+/// Progress of a running scan, reported after every stored batch.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress {
+    /// Targets finished and stored in this run.
+    pub done: u64,
+    /// Targets this run set out to do.
+    pub total: u64,
+    /// Observations stored in this run.
+    pub observations: u64,
+    /// Relationships stored in this run.
+    pub relationships: u64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Summary {
+    /// Final counts.
+    pub progress: Progress,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+    /// Whether the run was cancelled before all targets were done.
+    pub cancelled: bool,
+}
+
+/// Everything attribution needs, shared by all workers.
+#[derive(Debug, Clone)]
+pub struct Knowledge {
+    /// The provider catalog.
+    pub catalog: Arc<Catalog>,
+    /// The IP→ASN table.
+    pub netdb: &'static NetDb,
+    /// The watchlist targets are matched against, if any.
+    pub watchlist: Option<Arc<Watchlist>>,
+}
+
+impl Knowledge {
+    /// The attribution context for a target: its entity and what counts as its own.
+    pub fn context(&self, target: &str, entity_hint: Option<&str>) -> TargetContext {
+        let mut own_domains = vec![targets::registrable(target)];
+        let mut own_names = Vec::new();
+        let mut entity = entity_hint.map(str::to_string);
+        if let Some(e) = self.watchlist.as_ref().and_then(|w| {
+            w.entity_for_domain(target)
+                .or_else(|| entity_hint.and_then(|h| w.entity(h)))
+        }) {
+            entity = Some(e.name.clone());
+            own_domains.extend(e.domains.iter().cloned());
+            own_names.push(e.name.clone());
+            own_names.extend(e.aliases.iter().cloned());
+        }
+        own_domains.sort();
+        own_domains.dedup();
+        TargetContext {
+            target: target.to_string(),
+            entity,
+            own_domains,
+            own_names,
+        }
+    }
+
+    /// Observes nothing; attributes given observations for one target.
+    pub fn attribute(
+        &self,
+        scan_id: i64,
+        target: &str,
+        entity: Option<&str>,
+        observations: &[servedby_model::Observation],
+    ) -> Vec<servedby_model::Relationship> {
+        let ctx = self.context(target, entity);
+        Attributor::new(&self.catalog, self.netdb).attribute(scan_id, &ctx, observations)
+    }
+}
+
+/// Runs a scan over `targets` (domain, entity id) and stores results under `scan_id`.
+///
+/// `on_result` sees every finished target (in the writer thread) before it is stored;
+/// `on_progress` is called after each committed batch. Cancelling `cancel` stops
+/// starting new targets; targets in flight are finished and stored.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_scan<S, F, P>(
+    prober: Arc<Prober>,
+    knowledge: Knowledge,
+    store: S,
+    scan_id: i64,
+    targets: Vec<(String, Option<String>)>,
+    concurrency: usize,
+    cancel: CancellationToken,
+    mut on_result: F,
+    mut on_progress: P,
+) -> Result<(S, Summary), EngineError>
+where
+    S: Store + 'static,
+    F: FnMut(&TargetResult) + Send + 'static,
+    P: FnMut(Progress) + Send + 'static,
+{
+    let start = Instant::now();
+    let total = targets.len() as u64;
+    // Bounded: workers wait when the writer falls behind, so memory stays flat.
+    let (tx, rx) = mpsc::sync_channel::<TargetResult>(concurrency.max(1) * 4);
+    let writer = std::thread::Builder::new()
+        .name("servedby-store".into())
+        .spawn(move || -> Result<(S, Progress), (S, StoreError)> {
+            let mut store = store;
+            let mut progress = Progress {
+                total,
+                ..Progress::default()
+            };
+            let mut batch: Vec<TargetResult> = Vec::with_capacity(256);
+            loop {
+                let first = match rx.recv() {
+                    Ok(r) => r,
+                    Err(_) => break,
+                };
+                batch.push(first);
+                // Group what is already waiting (up to a bound) into one transaction.
+                let deadline = Instant::now() + Duration::from_millis(50);
+                while batch.len() < 512 {
+                    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                        Ok(r) => batch.push(r),
+                        Err(_) => break,
+                    }
+                }
+                for r in &batch {
+                    on_result(r);
+                }
+                if let Err(e) = store.record_targets(scan_id, &batch) {
+                    return Err((store, e));
+                }
+                for r in batch.drain(..) {
+                    progress.done += 1;
+                    progress.observations += r.observations.len() as u64;
+                    progress.relationships += r.relationships.len() as u64;
+                }
+                on_progress(progress);
+            }
+            Ok((store, progress))
+        })
+        .map_err(|_| EngineError::WriterGone)?;
+
+    let mut set = tokio::task::JoinSet::new();
+    let mut cancelled = false;
+    let limit = concurrency.max(1);
+    for (target, entity) in targets {
+        if cancel.is_cancelled() {
+            cancelled = true;
+            break;
+        }
+        while set.len() >= limit {
+            if let Some(Err(e)) = set.join_next().await {
+                if e.is_panic() {
+                    std::panic::resume_unwind(e.into_panic());
+                }
+            }
+        }
+        let prober = prober.clone();
+        let knowledge = knowledge.clone();
+        let tx = tx.clone();
+        set.spawn(async move {
+            let observations = prober.observe(&target).await;
+            let relationships =
+                knowledge.attribute(scan_id, &target, entity.as_deref(), &observations);
+            let result = TargetResult {
+                target,
+                observations,
+                relationships,
+            };
+            // Only when the writer is behind do we wait, and then off the runtime threads.
+            if let Err(mpsc::TrySendError::Full(result)) = tx.try_send(result) {
+                let _ = tokio::task::spawn_blocking(move || tx.send(result)).await;
+            }
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        if let Err(e) = r {
+            if e.is_panic() {
+                std::panic::resume_unwind(e.into_panic());
+            }
+        }
+    }
+    drop(tx);
+    let joined = tokio::task::spawn_blocking(move || writer.join())
+        .await
+        .map_err(|_| EngineError::WriterGone)?
+        .map_err(|_| EngineError::WriterGone)?;
+    let (store, progress) = joined.map_err(|(_, e)| EngineError::Store(e))?;
+    Ok((
+        store,
+        Summary {
+            progress,
+            elapsed: start.elapsed(),
+            cancelled,
+        },
+    ))
+}
