@@ -17,8 +17,10 @@ impl Out {
 
     /// Writes one JSON document on its own line.
     pub(crate) fn json<T: serde::Serialize>(&mut self, v: &T) -> std::io::Result<()> {
-        serde_json::to_writer(&mut self.w, v).map_err(std::io::Error::other)?;
-        self.w.write_all(b"\n")
+        // Serialise first, so a closed pipe surfaces as the io::Error it is.
+        let mut buf = serde_json::to_vec(v).map_err(std::io::Error::other)?;
+        buf.push(b'\n');
+        self.w.write_all(&buf)
     }
 
     /// Writes a line of text.
