@@ -523,7 +523,7 @@ http {{
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_session_cache shared:bench:20m;
     gzip on;
-    gzip_types text/html application/rdap+json;
+    gzip_types application/rdap+json;  # text/html is always on
     split_clients "${{host}}" $tpl {{ 35% corp; 20% cn; 25% shop; * media; }}
     split_clients "${{uri}}" $registrar {{ 30% godaddy; 25% markmonitor; 20% alibaba; 15% namecheap; * tucows; }}
     map $tpl $h_cache {{ corp "Hit from cloudfront"; shop "HIT"; default ""; }}

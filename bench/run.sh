@@ -165,6 +165,7 @@ for t in knotd knotc kdig nginx python3; do command -v "$t" >/dev/null || die "$
 
 # ------------------------------------------------------------------ helpers
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/servedby-bench.XXXXXX")"
+chmod 755 "$WORK"   # nginx workers run as an unprivileged user when we are root
 KNOT_PID=""; NGINX_PID=""; WORLD=""
 
 stop_servers() {
@@ -207,7 +208,7 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 # Median of the numbers given (ignores "-" for failed runs; "-" if none).
 median() {
-    printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g |
+    printf '%s\n' "$@" | awk '/^[0-9.]+$/' | sort -g |
         awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "-" }'; }
@@ -243,7 +244,7 @@ start_world() {
     # knotd answers only once every zone is loaded (async-start is off).
     local probe; probe="$(tail -n 1 "$WORLD/lists/targets.txt")"
     local deadline=$((SECONDS + 300 + n / 200))
-    until timeout 2 kdig @127.0.0.1 -p "$DNS_PORT" +time=1 +tries=1 "$probe" SOA 2>/dev/null | grep -q 'status: NOERROR'; do
+    until timeout 2 kdig @127.0.0.1 -p "$DNS_PORT" +timeout=1 +retry=0 "$probe" SOA 2>/dev/null | grep -q 'status: NOERROR'; do
         kill -0 "$KNOT_PID" 2>/dev/null || { cat "$WORLD/run/knot.log" >&2; die "knotd exited"; }
         [ $SECONDS -lt $deadline ] || die "knotd did not load the zones in time"
         sleep 1
@@ -277,7 +278,7 @@ dns_servedby() {   # $1: list kind (a|mixed)
         # --stats: "servedby resolve: N lookups (K ok) in S s: R lookups/s" (excludes startup)
         local qps answered total
         qps=$(grep -oE '[0-9.]+ lookups/s' "$err" | tail -n 1 | cut -d' ' -f1)
-        answered=$(grep -cE '"outcome":"(ok|nxdomain|no-data)"' "$jsonl" || true)
+        answered=$(grep -cE '"outcome": ?"(ok|nxdomain|no-data)"' "$jsonl" || true)
         total=$(wc -l < "$jsonl")
         echo "${qps:--} $answered $total"
     else
@@ -296,24 +297,45 @@ dns_dnsperf() {
         log "dnsperf failed: $(tail -n 3 "$out")"; echo "- - -"
     fi
 }
-dns_adns() {
+# adnshost has no limit on queries in flight: in bulk mode it sends the whole list at
+# once, knotd's socket drops part of the burst, and adns's 2-second retry timer then
+# dominates. So it is measured twice: as it is ($2 = all), and fed chunks of
+# $DNS_CONC queries, one adnshost process per chunk in turn ($2 = chunks), which keeps
+# it at most at the concurrency the other tools get.
+dns_adns() {   # $1: list kind (a|mixed), $2: all|chunks
     if ! command -v adnshost >/dev/null || [ -z "$ADNS_ADDR" ]; then echo "- - -"; return; fi
-    local out="$WORK/adns-$1.out" t0 secs n
-    n=$(grep -c '^- ' "$WORLD/lists/adns-$1.txt")
+    local list="$WORLD/lists/adns-$1.txt" out="$WORK/adns-$1-$2.out" t0 secs n rc=0
+    n=$(grep -c '^- ' "$list")
+    local chunks="$WORK/adns-$1-chunks"
+    rm -rf "$chunks"; mkdir -p "$chunks"
+    if [ "$2" = chunks ]; then
+        awk -v c="$DNS_CONC" -v dir="$chunks" '
+            /^-t / { t = $0; if (f != "") print t > f; next }
+            { if (n % c == 0) { if (f != "") close(f); f = sprintf("%s/%07d", dir, n / c); print t > f }
+              print > f; n++ }' "$list"
+    else
+        cp "$list" "$chunks/0000000"
+    fi
     t0=$(now)
     # +e: ignore the environment; --config: ignore /etc/resolv.conf. Bulk pipe mode.
-    if timeout "$DNS_TIMEOUT" adnshost +e --asynch --config "nameserver $ADNS_ADDR" -f \
-        < "$WORLD/lists/adns-$1.txt" > "$out" 2> "$out.err"; then
-        secs=$(elapsed "$t0")
+    # adnshost exits 1-6 when some queries failed (NXDOMAIN counts); 10+ is a usage error.
+    timeout "$DNS_TIMEOUT" bash -c '
+        for f in "$1"/*; do adnshost +e --asynch --config "nameserver $2" -f < "$f" || { r=$?; [ $r -lt 10 ] || exit $r; }; done' \
+        _ "$chunks" "$ADNS_ADDR" > "$out" 2> "$out.err" || rc=$?
+    secs=$(elapsed "$t0")
+    rm -rf "$chunks"
+    if [ "$rc" -eq 0 ]; then
         # Status lines: "<id> <nrrs> <status type> <num> <abbrev> <owner> …"; answers
         # from the server are ok, nxdomain and nodata (timeouts are tempfail).
         awk -v n="$n" -v s="$secs" '$1 ~ /^[0-9]+$/ && $2 ~ /^[0-9]+$/ && $4 ~ /^[0-9]+$/ {
                 if ($3 == "ok" || $5 == "nxdomain" || $5 == "nodata") ok++ }
              END { printf "%.0f %d %d\n", n / s, ok, n }' "$out"
     else
-        log "adnshost failed: $(tail -n 3 "$out.err")"; echo "- - -"
+        log "adnshost failed ($rc): $(tail -n 3 "$out.err")"; echo "- - -"
     fi
 }
+dns_adns_all() { dns_adns "$1" all; }
+dns_adns_chunks() { dns_adns "$1" chunks; }
 dns_cares() {
     local out="$WORK/cares-$1.out"
     if timeout "$DNS_TIMEOUT" python3 "$HERE/cares_bench.py" "$WORLD/lists/dnsperf-$1.txt" --server 127.0.0.1 \
@@ -330,7 +352,7 @@ run_dns_stage() {
     DNS_TIMEOUT=$((120 + DOMAINS * 6 / 500))
     DNS_LIMIT=$((60 + DOMAINS * 6 / 1000))
     for kind in a mixed; do
-        for tool in servedby dnsperf adns cares; do
+        for tool in servedby dnsperf adns_all adns_chunks cares; do
             local vals=() oks=()
             for r in $(seq 1 "$RUNS"); do
                 log "DNS stage: $tool, $kind queries, run $r/$RUNS"
@@ -458,11 +480,13 @@ report_dns() {
     out ""
     out "| tool | A queries/s | servedby ÷ tool | answered | mixed queries/s | servedby ÷ tool | answered |"
     out "|---|---:|---:|---:|---:|---:|---:|"
-    for tool in servedby dnsperf adns cares; do
+    for tool in servedby dnsperf adns_all adns_chunks cares; do
         local name
         case $tool in
             servedby) name="servedby resolve" ;; dnsperf) name="dnsperf (its own rate)" ;;
-            adns) name="adnshost (GNU adns)" ;; cares) name="c-ares (aiodns)" ;;
+            adns_all) name="adnshost (GNU adns), whole list at once" ;;
+            adns_chunks) name="adnshost (GNU adns), $DNS_CONC queries at a time" ;;
+            cares) name="c-ares (aiodns)" ;;
         esac
         out "| $name | $(fmt0 "${DNS_QPS[$tool-a]}") | $(ratio "${DNS_QPS[servedby-a]}" "${DNS_QPS[$tool-a]}") | ${DNS_OK[$tool-a]} | $(fmt0 "${DNS_QPS[$tool-mixed]}") | $(ratio "${DNS_QPS[servedby-mixed]}" "${DNS_QPS[$tool-mixed]}") | ${DNS_OK[$tool-mixed]} |"
     done

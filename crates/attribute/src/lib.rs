@@ -49,13 +49,61 @@
 //! (0.85) gives 0.985. Disagreeing signals — the NS says Cloudflare while RDAP lists
 //! another company's nameservers, a header names one CDN while the address belongs to
 //! another — stay separate relationships, each with its own evidence.
+//!
+//! # Example
+//! ```
+//! use servedby_attribute::{Attributor, TargetContext};
+//! use servedby_catalog::Catalog;
+//! use servedby_model::{DnsData, Observation, ObservationData, Outcome, Service};
+//! use servedby_netdb::NetDbBuilder;
+//!
+//! let catalog = Catalog::from_sources(vec![(
+//!     "amazon.toml".into(),
+//!     r#"
+//!     [parent]
+//!     id = "amazon"
+//!     name = "Amazon.com, Inc."
+//!     country = "US"
+//!     source = "https://ir.aboutamazon.com/"
+//!
+//!     [[provider]]
+//!     name = "Amazon CloudFront"
+//!     services = ["cdn"]
+//!     rules = [{ kind = "cname-suffix", value = "cloudfront.net", source = "https://aws.amazon.com/cloudfront/" }]
+//!     "#
+//!     .into(),
+//! )])
+//! .unwrap();
+//! let netdb = NetDbBuilder::new("example").build();
+//! let www = Observation {
+//!     target: "example.org".into(),
+//!     host: "www.example.org".into(),
+//!     at: servedby_model::now_utc(),
+//!     vantage: None,
+//!     resolver: None,
+//!     outcome: Outcome::Ok,
+//!     detail: None,
+//!     data: ObservationData::Dns(DnsData {
+//!         rtype: "A".into(),
+//!         cname_chain: vec!["d111111abcdef8.cloudfront.net".into()],
+//!         answers: vec![],
+//!         tcp: false,
+//!     }),
+//! };
+//! let ctx = TargetContext::for_domain("example.org");
+//! let rels = Attributor::new(&catalog, &netdb).attribute(1, &ctx, &[www]);
+//! assert_eq!(rels.len(), 1);
+//! assert_eq!(rels[0].service, Service::Cdn);
+//! assert_eq!(rels[0].provider.name, "Amazon CloudFront");
+//! assert_eq!(rels[0].evidence[0].rule, "cname-suffix cloudfront.net");
+//! ```
 
 mod own;
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::net::IpAddr;
 
-use servedby_catalog::{Catalog, Hit, Provider, RuleKind};
+use servedby_catalog::{Catalog, Hit, Hits, Provider, Rule, RuleKind};
 use servedby_model::{
     DnsData, EmbedKind, Evidence, HtmlData, HttpData, Observation, ObservationData, ProviderRef,
     RdapData, Relationship, ResourceUsage, Service, SpfData, Timestamp, TlsData,
@@ -137,11 +185,25 @@ enum Who<'a> {
     },
 }
 
-impl Who<'_> {
-    fn id(&self) -> String {
+/// What signals are grouped by: the provider id (an AS number for unknown ASes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum WhoKey<'a> {
+    Catalog(&'a str),
+    As(u32),
+}
+
+impl<'a> Who<'a> {
+    fn key(self) -> WhoKey<'a> {
         match self {
-            Self::Catalog(p) => p.id.clone(),
-            Self::As { asn, .. } => format!("as{asn}"),
+            Self::Catalog(p) => WhoKey::Catalog(&p.id),
+            Self::As { asn, .. } => WhoKey::As(asn),
+        }
+    }
+
+    fn name(self) -> &'a str {
+        match self {
+            Self::Catalog(p) => &p.name,
+            Self::As { org, .. } => org,
         }
     }
 
@@ -165,28 +227,55 @@ impl Who<'_> {
     }
 }
 
-/// One piece of attribution before merging.
+/// The rule behind a signal: a catalog rule, or the netdb naming an unknown AS.
+#[derive(Debug, Clone, Copy)]
+enum RuleOf<'a> {
+    Catalog(&'a Rule),
+    As(u32),
+}
+
+impl RuleOf<'_> {
+    fn kind(self) -> &'static str {
+        match self {
+            Self::Catalog(r) => r.kind.as_str(),
+            Self::As(_) => "as",
+        }
+    }
+
+    fn label(&self) -> Cow<'_, str> {
+        match self {
+            Self::Catalog(r) => Cow::Borrowed(r.label()),
+            Self::As(asn) => Cow::Owned(format!("netdb AS{asn}")),
+        }
+    }
+}
+
+/// One piece of attribution before merging; evidence strings are built only for the
+/// signals that survive deduplication.
 #[derive(Debug)]
-struct Signal<'a> {
+struct Signal<'a, 'o> {
     service: Service,
     embed_kind: Option<EmbedKind>,
     who: Who<'a>,
+    rule: RuleOf<'a>,
     weight: f64,
-    /// (observation label, rule kind): signals with the same key are not independent.
-    key: (&'static str, &'static str),
-    /// The DNS name or web host the signal is about (for folding hosting into CDN).
-    subject: String,
+    /// Observation label (`dns:A`, `html`, …); with the rule kind it says which
+    /// signals are independent.
+    observation: &'static str,
+    /// The DNS name or web host the signal is about.
+    host: Cow<'o, str>,
     /// Whether the signal came from an address (may be folded into a CDN).
     from_address: bool,
-    evidence: Evidence,
+    value: Cow<'o, str>,
+    at: Timestamp,
 }
 
 /// Collects signals for one target.
-struct Collector<'a> {
+struct Collector<'a, 'o> {
     catalog: &'a Catalog,
     netdb: &'a NetDb,
-    own: Own,
-    signals: Vec<Signal<'a>>,
+    own: Own<'o>,
+    signals: Vec<Signal<'a, 'o>>,
 }
 
 impl<'a> Attributor<'a> {
@@ -206,11 +295,20 @@ impl<'a> Attributor<'a> {
         ctx: &TargetContext,
         observations: &[Observation],
     ) -> Vec<Relationship> {
+        self.attribute_in(scan_id, ctx, observations)
+    }
+
+    fn attribute_in<'o>(
+        &self,
+        scan_id: i64,
+        ctx: &'o TargetContext,
+        observations: &'o [Observation],
+    ) -> Vec<Relationship> {
         let mut c = Collector {
             catalog: self.catalog,
             netdb: self.netdb,
             own: Own::new(ctx),
-            signals: Vec::new(),
+            signals: Vec::with_capacity(32),
         };
         for obs in observations {
             match &obs.data {
@@ -222,11 +320,11 @@ impl<'a> Attributor<'a> {
                 ObservationData::Rdap(r) => c.rdap(obs, r),
             }
         }
-        merge(scan_id, ctx, c.signals)
+        merge(scan_id, ctx, self.netdb.version(), c.signals)
     }
 }
 
-/// Lowercase host of an absolute URL, without port and credentials.
+/// Host of an absolute URL, without port and credentials (case kept).
 fn url_host(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
@@ -235,6 +333,15 @@ fn url_host(url: &str) -> &str {
         return v6.split(']').next().unwrap_or_default();
     }
     host.split(':').next().unwrap_or_default()
+}
+
+/// ASCII-lowercases only when needed (probe output is already lowercase).
+fn lower(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 /// Whether an address can be on the public internet (private, loopback, link-local and
@@ -259,6 +366,48 @@ fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// `"<ip> AS<n> <org> <prefix>"`, built without the formatting machinery (hot path).
+fn asn_evidence(ip: &str, asn: u32, org: &str, prefix: ipnet::IpNet) -> String {
+    let (network, len) = (prefix.network(), prefix.prefix_len());
+    let mut s = String::with_capacity(ip.len() + org.len() + 64);
+    s.push_str(ip);
+    s.push_str(" AS");
+    push_decimal(&mut s, asn);
+    s.push(' ');
+    s.push_str(org);
+    s.push(' ');
+    match network {
+        IpAddr::V4(a) => {
+            for (i, octet) in a.octets().into_iter().enumerate() {
+                if i > 0 {
+                    s.push('.');
+                }
+                push_decimal(&mut s, u32::from(octet));
+            }
+        }
+        IpAddr::V6(a) => s.push_str(&a.to_string()),
+    }
+    s.push('/');
+    push_decimal(&mut s, u32::from(len));
+    s
+}
+
+fn push_decimal(s: &mut String, mut n: u32) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        s.push(char::from(b));
+    }
+}
+
 fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
@@ -270,7 +419,10 @@ fn truncate(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-impl<'a> Collector<'a> {
+// Hosts and values are passed as `&Cow` on purpose: cloning a borrowed `Cow` into each
+// signal costs nothing, where a `&str` would have to be copied into an owned string.
+#[allow(clippy::ptr_arg)]
+impl<'a, 'o> Collector<'a, 'o> {
     #[allow(clippy::too_many_arguments)]
     fn push(
         &mut self,
@@ -278,38 +430,32 @@ impl<'a> Collector<'a> {
         service: Service,
         embed_kind: Option<EmbedKind>,
         observation: &'static str,
-        subject: &str,
+        host: Cow<'o, str>,
         from_address: bool,
-        host: &str,
-        value: String,
+        value: Cow<'o, str>,
         at: Timestamp,
     ) {
         self.signals.push(Signal {
             service,
             embed_kind,
             who: Who::Catalog(hit.provider),
+            rule: RuleOf::Catalog(hit.rule),
             weight: rule_weight(hit.rule.kind),
-            key: (observation, hit.rule.kind.as_str()),
-            subject: subject.to_string(),
+            observation,
+            host,
             from_address,
-            evidence: Evidence {
-                observation: observation.to_string(),
-                host: host.to_string(),
-                value,
-                rule: hit.rule.label().to_string(),
-                source: hit.rule.source.clone(),
-                at,
-            },
+            value,
+            at,
         });
     }
 
     /// Pushes one signal per hit with the rule's own service.
     fn push_hits(
         &mut self,
-        hits: Vec<Hit<'a>>,
+        hits: Hits<'a>,
         observation: &'static str,
-        host: &str,
-        value: &str,
+        host: &Cow<'o, str>,
+        value: &Cow<'o, str>,
         at: Timestamp,
     ) {
         for hit in hits {
@@ -319,16 +465,15 @@ impl<'a> Collector<'a> {
                 service,
                 None,
                 observation,
-                host,
+                host.clone(),
                 false,
-                host,
-                value.to_string(),
+                value.clone(),
                 at,
             );
         }
     }
 
-    fn dns(&mut self, obs: &Observation, d: &DnsData) {
+    fn dns(&mut self, obs: &'o Observation, d: &'o DnsData) {
         let label: &'static str = match d.rtype.as_str() {
             "A" => "dns:A",
             "AAAA" => "dns:AAAA",
@@ -337,14 +482,10 @@ impl<'a> Collector<'a> {
             "MX" => "dns:MX",
             _ => return,
         };
-        let host = obs.host.trim_end_matches('.');
+        let host = lower(obs.host.trim_end_matches('.'));
         if matches!(label, "dns:A" | "dns:AAAA" | "dns:CNAME") {
             for name in &d.cname_chain {
-                let name = name.trim_end_matches('.');
-                if !self.own.is_own_host(name) {
-                    let hits = self.catalog.match_cname(name);
-                    self.push_hits(hits, label, host, name, obs.at);
-                }
+                self.cname(obs, label, &host, name);
             }
         }
         for rec in &d.answers {
@@ -352,41 +493,63 @@ impl<'a> Collector<'a> {
             match label {
                 "dns:A" | "dns:AAAA" => {
                     if let Ok(ip) = value.parse::<IpAddr>() {
-                        self.address(obs, label, host, ip);
+                        self.address(obs, label, &host, ip, value);
                     }
                 }
-                "dns:CNAME" => {
-                    let name = value.trim_end_matches('.');
-                    if !self.own.is_own_host(name) {
-                        let hits = self.catalog.match_cname(name);
-                        self.push_hits(hits, label, host, name, obs.at);
-                    }
-                }
-                "dns:NS" => self.nameserver(obs, label, host, value),
+                "dns:CNAME" => self.cname(obs, label, &host, value),
+                "dns:NS" => self.nameserver(obs, label, &host, value),
                 _ => {
                     // MX presentation form: "<preference> <exchange>".
                     let exchange = value.rsplit(' ').next().unwrap_or(value);
                     let exchange = exchange.trim_end_matches('.');
                     if !exchange.is_empty() && !self.own.is_own_host(exchange) {
                         let hits = self.catalog.match_mx(exchange);
-                        self.push_hits(hits, label, host, exchange, obs.at);
+                        self.push_hits(hits, label, &host, &lower(exchange), obs.at);
                     }
                 }
             }
         }
     }
 
-    fn nameserver(&mut self, obs: &Observation, label: &'static str, host: &str, ns: &str) {
+    fn cname(
+        &mut self,
+        obs: &Observation,
+        label: &'static str,
+        host: &Cow<'o, str>,
+        name: &'o str,
+    ) {
+        let name = name.trim_end_matches('.');
+        if name.is_empty() || self.own.is_own_host(name) {
+            return;
+        }
+        let hits = self.catalog.match_cname(name);
+        self.push_hits(hits, label, host, &lower(name), obs.at);
+    }
+
+    fn nameserver(
+        &mut self,
+        obs: &Observation,
+        label: &'static str,
+        host: &Cow<'o, str>,
+        ns: &'o str,
+    ) {
         let ns = ns.trim_end_matches('.');
         if ns.is_empty() || self.own.is_own_host(ns) {
             return;
         }
         let hits = self.catalog.match_ns(ns);
-        self.push_hits(hits, label, host, ns, obs.at);
+        self.push_hits(hits, label, host, &lower(ns), obs.at);
     }
 
     /// An address of `host`: catalog prefixes first (most specific), else its AS.
-    fn address(&mut self, obs: &Observation, label: &'static str, host: &str, ip: IpAddr) {
+    fn address(
+        &mut self,
+        obs: &Observation,
+        label: &'static str,
+        host: &Cow<'o, str>,
+        ip: IpAddr,
+        text: &'o str,
+    ) {
         if !is_public(ip) {
             return;
         }
@@ -398,22 +561,16 @@ impl<'a> Collector<'a> {
         if !prefix_hits.is_empty() {
             for hit in prefix_hits {
                 let service = hit.rule.effective_service();
-                self.push(
-                    hit,
-                    service,
-                    None,
-                    label,
-                    host,
-                    true,
-                    host,
-                    ip.to_string(),
-                    obs.at,
-                );
+                let value = Cow::Borrowed(text);
+                self.push(hit, service, None, label, host.clone(), true, value, obs.at);
             }
             return;
         }
-        let Some(info) = info else { return };
-        let value = format!("{ip} AS{} {} {}", info.asn, info.org, info.prefix);
+        // AS0 marks unannounced space in some datasets: no network to name.
+        let Some(info) = info.filter(|i| i.asn != 0) else {
+            return;
+        };
+        let value: Cow<'o, str> = Cow::Owned(asn_evidence(text, info.asn, info.org, info.prefix));
         let hits = self.catalog.match_asn(info.asn);
         if hits.is_empty() {
             self.signals.push(Signal {
@@ -423,18 +580,13 @@ impl<'a> Collector<'a> {
                     asn: info.asn,
                     org: info.org,
                 },
+                rule: RuleOf::As(info.asn),
                 weight: UNKNOWN_AS_WEIGHT,
-                key: ("netdb", "as"),
-                subject: host.to_string(),
+                observation: "netdb",
+                host: host.clone(),
                 from_address: true,
-                evidence: Evidence {
-                    observation: "netdb".into(),
-                    host: host.to_string(),
-                    value,
-                    rule: format!("netdb AS{}", info.asn),
-                    source: format!("netdb {}", self.netdb.version()),
-                    at: obs.at,
-                },
+                value,
+                at: obs.at,
             });
             return;
         }
@@ -445,22 +597,22 @@ impl<'a> Collector<'a> {
                 service,
                 None,
                 "netdb",
-                host,
+                host.clone(),
                 true,
-                host,
                 value.clone(),
                 obs.at,
             );
         }
     }
 
-    fn spf(&mut self, obs: &Observation, s: &SpfData) {
+    fn spf(&mut self, obs: &'o Observation, s: &'o SpfData) {
         // Only the target's own SPF chain says whom the target allows to send; the
         // includes inside a provider's record are that provider's business.
         let record_host = obs.host.trim_end_matches('.');
         if s.via.is_some() && !self.own.is_own_host(record_host) {
             return;
         }
+        let host = lower(record_host);
         for term in &s.terms {
             if term.name != "include" && term.name != "redirect" {
                 continue;
@@ -472,14 +624,20 @@ impl<'a> Collector<'a> {
             if domain.is_empty() || self.own.is_own_host(domain) {
                 continue;
             }
-            let sep = if term.name == "include" { ':' } else { '=' };
-            let value = format!("{}{sep}{domain}", term.name);
             let hits = self.catalog.match_spf_include(domain);
-            self.push_hits(hits, "spf", record_host, &value, obs.at);
+            if hits.is_empty() {
+                continue;
+            }
+            let mut value = String::with_capacity(term.name.len() + 1 + domain.len());
+            value.push_str(&term.name);
+            value.push(if term.name == "include" { ':' } else { '=' });
+            value.push_str(domain);
+            let value = Cow::Owned(value);
+            self.push_hits(hits, "spf", &host, &value, obs.at);
         }
     }
 
-    fn tls(&mut self, obs: &Observation, t: &TlsData) {
+    fn tls(&mut self, obs: &'o Observation, t: &'o TlsData) {
         let Some(leaf) = t.chain.first() else { return };
         if leaf
             .issuer_org
@@ -488,11 +646,11 @@ impl<'a> Collector<'a> {
         {
             return;
         }
-        let host = if t.server_name.is_empty() {
+        let host = lower(if t.server_name.is_empty() {
             obs.host.as_str()
         } else {
             t.server_name.as_str()
-        };
+        });
         // The leaf's issuer names the brand (CN "GeoTrust TLS RSA CA G1" under O
         // "DigiCert Inc"), so CN comes first; up the chain only when the leaf's issuer
         // is unknown (a private-label intermediate).
@@ -503,30 +661,44 @@ impl<'a> Collector<'a> {
             {
                 let hits = self.catalog.match_cert_issuer(text);
                 if !hits.is_empty() {
-                    self.push_hits(hits, "tls", host, &leaf.issuer, obs.at);
+                    self.push_hits(hits, "tls", &host, &Cow::Borrowed(&leaf.issuer), obs.at);
                     return;
                 }
             }
         }
     }
 
-    fn http(&mut self, obs: &Observation, h: &HttpData) {
+    fn http(&mut self, obs: &'o Observation, h: &'o HttpData) {
         for hop in &h.hops {
-            let host = url_host(&hop.url).to_ascii_lowercase();
+            let host = lower(url_host(&hop.url));
             for (name, value) in &hop.headers {
                 let hits = self.catalog.match_header(name, value);
                 if hits.is_empty() {
                     continue;
                 }
-                let shown = format!("{name}: {}", truncate(value, MAX_HEADER_EVIDENCE));
-                self.push_hits(hits, "http", &host, &shown, obs.at);
+                let value = truncate(value, MAX_HEADER_EVIDENCE);
+                let mut shown = String::with_capacity(name.len() + 2 + value.len());
+                shown.push_str(name);
+                shown.push_str(": ");
+                shown.push_str(value);
+                self.push_hits(hits, "http", &host, &Cow::Owned(shown), obs.at);
             }
         }
     }
 
-    fn html(&mut self, obs: &Observation, h: &HtmlData, all: &[Observation]) {
-        let page_host = url_host(&h.page_url).to_ascii_lowercase();
+    fn html(&mut self, obs: &'o Observation, h: &'o HtmlData, all: &'o [Observation]) {
+        let page_host = lower(url_host(&h.page_url));
         let redirect = redirect_note(h, all);
+        let with_note = |v: &'o str| -> Cow<'o, str> {
+            if redirect.is_empty() {
+                Cow::Borrowed(v)
+            } else {
+                let mut s = String::with_capacity(v.len() + redirect.len());
+                s.push_str(v);
+                s.push_str(&redirect);
+                Cow::Owned(s)
+            }
+        };
         for r in &h.resources {
             let host = if r.host.is_empty() {
                 url_host(&r.url)
@@ -545,54 +717,71 @@ impl<'a> Collector<'a> {
                     ResourceUsage::Load => (hit.rule.effective_service(), hit.rule.embed_kind),
                     ResourceUsage::Link => (Service::Link, None),
                 };
-                let value = format!("{}{redirect}", r.url);
+                let value = with_note(&r.url);
                 self.push(
-                    hit, service, kind, "html", &page_host, false, &page_host, value, obs.at,
+                    hit,
+                    service,
+                    kind,
+                    "html",
+                    page_host.clone(),
+                    false,
+                    value,
+                    obs.at,
                 );
             }
         }
         for id in &h.loader_ids {
             for hit in self.catalog.match_loader(&id.kind) {
-                let value = format!("{} {}{redirect}", id.kind, id.id);
+                let value = Cow::Owned(format!("{} {}{redirect}", id.kind, id.id));
                 let service = hit.rule.effective_service();
                 let kind = hit.rule.embed_kind;
                 self.push(
-                    hit, service, kind, "html", &page_host, false, &page_host, value, obs.at,
+                    hit,
+                    service,
+                    kind,
+                    "html",
+                    page_host.clone(),
+                    false,
+                    value,
+                    obs.at,
                 );
             }
         }
     }
 
-    fn rdap(&mut self, obs: &Observation, r: &RdapData) {
-        let host = if r.domain.is_empty() {
+    fn rdap(&mut self, obs: &'o Observation, r: &'o RdapData) {
+        let host = lower(if r.domain.is_empty() {
             obs.host.as_str()
         } else {
             r.domain.as_str()
-        };
+        });
+        let own_registrar = r
+            .registrar
+            .as_deref()
+            .is_some_and(|n| self.own.is_own_org(n));
         if let Some(name) = r.registrar.as_deref() {
-            if !self.own.is_own_org(name) {
+            if !own_registrar {
                 let hits = self.catalog.match_registrar(name);
-                self.push_hits(hits, "rdap", host, name, obs.at);
+                self.push_hits(hits, "rdap", &host, &Cow::Borrowed(name), obs.at);
             }
         }
         if let Some(id) = r.registrar_iana_id {
-            let own = r
-                .registrar
-                .as_deref()
-                .is_some_and(|n| self.own.is_own_org(n));
-            if !own {
+            if !own_registrar {
                 let hits = self.catalog.match_registrar_iana(id);
-                self.push_hits(hits, "rdap", host, &format!("IANA {id}"), obs.at);
+                if !hits.is_empty() {
+                    let value = Cow::Owned(format!("IANA {id}"));
+                    self.push_hits(hits, "rdap", &host, &value, obs.at);
+                }
             }
         }
         for ns in &r.nameservers {
-            self.nameserver(obs, "rdap", host, ns);
+            self.nameserver(obs, "rdap", &host, ns);
         }
     }
 }
 
-/// `" (page <final> reached from <first> → … → <final>)"` when the landed page came
-/// through a redirect to another URL, else empty.
+/// `" (on <page> after redirects <first> -> … -> <page>)"` when the landed page came
+/// through a redirect, else empty.
 fn redirect_note(h: &HtmlData, all: &[Observation]) -> String {
     let chain = all.iter().find_map(|o| match &o.data {
         ObservationData::Http(http)
@@ -614,40 +803,52 @@ fn redirect_note(h: &HtmlData, all: &[Observation]) -> String {
 }
 
 /// Folds, merges and orders signals into relationships.
-fn merge(scan_id: i64, ctx: &TargetContext, mut signals: Vec<Signal<'_>>) -> Vec<Relationship> {
+fn merge(
+    scan_id: i64,
+    ctx: &TargetContext,
+    netdb_version: &str,
+    mut signals: Vec<Signal<'_, '_>>,
+) -> Vec<Relationship> {
     // A host whose CNAME or headers show company X's CDN is served by that CDN even
     // where the AS table calls the address X's hosting.
-    let cdn_hosts: Vec<(String, String)> = signals
+    let mut cdn_hosts: Vec<(&str, WhoKey<'_>)> = Vec::new();
+    for s in &signals {
+        if s.service == Service::Cdn && !s.from_address {
+            cdn_hosts.push((&s.host, s.who.key()));
+        }
+    }
+    let folds: Vec<usize> = signals
         .iter()
-        .filter(|s| s.service == Service::Cdn && !s.from_address)
-        .map(|s| (s.subject.clone(), s.who.id()))
-        .collect();
-    if !cdn_hosts.is_empty() {
-        for s in &mut signals {
-            if s.from_address
+        .enumerate()
+        .filter(|(_, s)| {
+            s.from_address
                 && s.service == Service::Hosting
                 && cdn_hosts
                     .iter()
-                    .any(|(h, id)| *h == s.subject && *id == s.who.id())
-            {
-                s.service = Service::Cdn;
-            }
-        }
+                    .any(|(h, k)| *h == &*s.host && *k == s.who.key())
+        })
+        .map(|(i, _)| i)
+        .collect();
+    for i in folds {
+        signals[i].service = Service::Cdn;
     }
 
-    let mut groups: HashMap<(Service, Option<EmbedKind>, String), Vec<Signal<'_>>> = HashMap::new();
-    for s in signals {
-        groups
-            .entry((s.service, s.embed_kind, s.who.id()))
-            .or_default()
-            .push(s);
+    // Unstable sorts are deterministic here: ties are identical evidence, dropped below.
+    signals.sort_unstable_by(|a, b| {
+        (a.service, a.embed_kind, a.who.key()).cmp(&(b.service, b.embed_kind, b.who.key()))
+    });
+    let mut out = Vec::with_capacity(16);
+    let mut rest = &mut signals[..];
+    while !rest.is_empty() {
+        let first = (rest[0].service, rest[0].embed_kind, rest[0].who.key());
+        let n = rest
+            .iter()
+            .take_while(|s| (s.service, s.embed_kind, s.who.key()) == first)
+            .count();
+        let (group, tail) = rest.split_at_mut(n);
+        out.push(relationship(scan_id, ctx, netdb_version, group));
+        rest = tail;
     }
-    let mut out: Vec<Relationship> = groups
-        .into_iter()
-        .map(|((service, embed_kind, _), group)| {
-            relationship(scan_id, ctx, service, embed_kind, group)
-        })
-        .collect();
     out.sort_by(|a, b| {
         (a.service, a.embed_kind, &a.provider.id, &a.provider.name).cmp(&(
             b.service,
@@ -662,51 +863,82 @@ fn merge(scan_id: i64, ctx: &TargetContext, mut signals: Vec<Signal<'_>>) -> Vec
 fn relationship(
     scan_id: i64,
     ctx: &TargetContext,
-    service: Service,
-    embed_kind: Option<EmbedKind>,
-    group: Vec<Signal<'_>>,
+    netdb_version: &str,
+    group: &mut [Signal<'_, '_>],
 ) -> Relationship {
+    let (service, embed_kind) = (group[0].service, group[0].embed_kind);
     // The name comes from the strongest signal (CloudFront's CNAME over EC2's AS).
     let best = group
         .iter()
         .max_by(|a, b| {
             a.weight
                 .total_cmp(&b.weight)
-                .then_with(|| name_of(b.who).cmp(&name_of(a.who)))
+                .then_with(|| b.who.name().cmp(a.who.name()))
         })
-        .map(|s| s.who);
-    let mut independent: Vec<((&str, &str), f64)> = Vec::new();
-    for s in &group {
-        match independent.iter_mut().find(|(k, _)| *k == s.key) {
-            Some((_, w)) => *w = w.max(s.weight),
-            None => independent.push((s.key, s.weight)),
+        .map_or(group[0].who, |s| s.who);
+    // Sorted by observation and rule kind first, so each independent signal is a run.
+    group.sort_unstable_by(|a, b| {
+        (
+            a.observation,
+            a.rule.kind(),
+            &a.host,
+            &a.value,
+            a.rule.label(),
+            a.at,
+        )
+            .cmp(&(
+                b.observation,
+                b.rule.kind(),
+                &b.host,
+                &b.value,
+                b.rule.label(),
+                b.at,
+            ))
+    });
+    let mut doubt = 1.0;
+    let mut run: Option<((&str, &str), f64)> = None;
+    for s in group.iter() {
+        let key = (s.observation, s.rule.kind());
+        match &mut run {
+            Some((k, w)) if *k == key => *w = w.max(s.weight),
+            _ => {
+                if let Some((_, w)) = run {
+                    doubt *= 1.0 - w;
+                }
+                run = Some((key, s.weight));
+            }
         }
     }
-    let doubt: f64 = independent.iter().map(|(_, w)| 1.0 - w).product();
+    if let Some((_, w)) = run {
+        doubt *= 1.0 - w;
+    }
     let confidence = ((1.0 - doubt) * 1000.0).round() / 1000.0;
-    let mut evidence: Vec<Evidence> = group.into_iter().map(|s| s.evidence).collect();
-    evidence.sort_by(|a, b| {
-        (&a.observation, &a.host, &a.value, &a.rule, &a.source, a.at).cmp(&(
-            &b.observation,
-            &b.host,
-            &b.value,
-            &b.rule,
-            &b.source,
-            b.at,
-        ))
-    });
-    evidence.dedup_by(|a, b| {
-        a.observation == b.observation && a.host == b.host && a.value == b.value && a.rule == b.rule
-    });
-    let provider = best.map_or_else(
-        || ProviderRef {
-            id: String::new(),
-            name: String::new(),
-            parent: String::new(),
-            country: String::new(),
-        },
-        Who::to_ref,
-    );
+
+    let mut evidence: Vec<Evidence> = Vec::with_capacity(group.len());
+    let mut prev: Option<&Signal<'_, '_>> = None;
+    for s in group.iter() {
+        let same = prev.is_some_and(|p| {
+            p.observation == s.observation
+                && p.host == s.host
+                && p.value == s.value
+                && p.rule.label() == s.rule.label()
+        });
+        prev = Some(s);
+        if same {
+            continue;
+        }
+        evidence.push(Evidence {
+            observation: s.observation.to_string(),
+            host: s.host.clone().into_owned(),
+            value: s.value.clone().into_owned(),
+            rule: s.rule.label().into_owned(),
+            source: match s.rule {
+                RuleOf::Catalog(r) => r.source.clone(),
+                RuleOf::As(_) => format!("netdb {netdb_version}"),
+            },
+            at: s.at,
+        });
+    }
     Relationship {
         scan_id,
         target: ctx.target.clone(),
@@ -714,15 +946,8 @@ fn relationship(
         service,
         embed_kind,
         strength: service.strength(),
-        provider,
+        provider: best.to_ref(),
         confidence,
         evidence,
-    }
-}
-
-fn name_of(who: Who<'_>) -> &str {
-    match who {
-        Who::Catalog(p) => &p.name,
-        Who::As { org, .. } => org,
     }
 }

@@ -34,24 +34,23 @@ const LEGAL_WORDS: [&str; 22] = [
 
 /// The target's own domains and names, normalised once per target.
 #[derive(Debug)]
-pub(crate) struct Own {
-    /// Lowercase registrable domains (and the target itself), without trailing dots.
-    domains: Vec<String>,
+pub(crate) struct Own<'c> {
+    /// Registrable domains (and the target itself), without trailing dots; compared
+    /// ignoring ASCII case.
+    domains: Vec<&'c str>,
     /// Each own name as a sequence of significant lowercase words.
     names: Vec<Vec<String>>,
 }
 
-impl Own {
-    pub(crate) fn new(ctx: &TargetContext) -> Self {
-        let mut domains: Vec<String> = ctx
+impl<'c> Own<'c> {
+    pub(crate) fn new(ctx: &'c TargetContext) -> Self {
+        let domains: Vec<&str> = ctx
             .own_domains
             .iter()
             .chain(std::iter::once(&ctx.target))
-            .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
+            .map(|d| d.trim().trim_end_matches('.'))
             .filter(|d| !d.is_empty())
             .collect();
-        domains.sort();
-        domains.dedup();
         let names = ctx
             .own_names
             .iter()
@@ -109,8 +108,8 @@ fn significant_words(s: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn own(domains: &[&str], names: &[&str]) -> Own {
-        Own::new(&TargetContext {
+    fn ctx(domains: &[&str], names: &[&str]) -> TargetContext {
+        TargetContext {
             target: domains
                 .first()
                 .copied()
@@ -119,12 +118,13 @@ mod tests {
             entity: None,
             own_domains: domains.iter().map(|s| s.to_string()).collect(),
             own_names: names.iter().map(|s| s.to_string()).collect(),
-        })
+        }
     }
 
     #[test]
     fn own_hosts_match_on_label_boundaries() {
-        let o = own(&["hikvision.com", "ezviz.com"], &[]);
+        let c = ctx(&["hikvision.com", "ezviz.com"], &[]);
+        let o = Own::new(&c);
         assert!(o.is_own_host("hikvision.com"));
         assert!(o.is_own_host("ns1.HIKVISION.com."));
         assert!(o.is_own_host("static.ezviz.com"));
@@ -134,17 +134,19 @@ mod tests {
 
     #[test]
     fn own_org_needs_whole_words() {
-        let o = own(
+        let c = ctx(
             &["hikvision.com"],
             &[
                 "Hangzhou Hikvision Digital Technology Co., Ltd.",
                 "Hikvision",
             ],
         );
+        let o = Own::new(&c);
         assert!(o.is_own_org("HIKVISION-AS Hangzhou"));
         assert!(!o.is_own_org("AMAZON-02"));
         assert!(!o.is_own_org("HIKVISIONX"));
-        let legal_only = own(&["x.com"], &["Co., Ltd."]);
+        let c = ctx(&["x.com"], &["Co., Ltd."]);
+        let legal_only = Own::new(&c);
         assert!(!legal_only.is_own_org("Some Co., Ltd."));
     }
 }

@@ -55,7 +55,7 @@ fn address_in(cat: &Catalog, rule: &Rule) -> IpAddr {
     };
     candidates
         .into_iter()
-        .find(|ip| cat.match_ip(*ip).iter().any(|h| std::ptr::eq(h.rule, rule)))
+        .find(|ip| cat.match_ip(*ip).any(|h| std::ptr::eq(h.rule, rule)))
         .unwrap_or_else(|| panic!("no address of {} attributes to it", rule.value))
 }
 

@@ -151,30 +151,38 @@ pub enum CatalogError {
     /// The same fact (rule kind and value) is claimed by two provider entries without
     /// `shared = true` on either.
     #[error(
-        "{kind} {value:?} is claimed by {first_provider:?} ({first_file}:{first_line}) and \
-         {second_provider:?} ({second_file}:{second_line}); mark genuinely shared facts with `shared = true`"
+        "{kind} {value:?} is claimed by {first} and {second}; mark genuinely shared facts with `shared = true`"
     )]
     Conflict {
         /// The rule kind.
         kind: &'static str,
         /// The (normalised) value.
         value: String,
-        /// The file of the first claim.
-        first_file: String,
-        /// Line of the first claim.
-        first_line: usize,
-        /// Provider entry of the first claim.
-        first_provider: String,
-        /// The file of the second claim.
-        second_file: String,
-        /// Line of the second claim.
-        second_line: usize,
-        /// Provider entry of the second claim.
-        second_provider: String,
+        /// The first claim.
+        first: Box<Claim>,
+        /// The second claim.
+        second: Box<Claim>,
     },
     /// Several problems; each is listed.
     #[error("{} catalog problems:\n{}", .0.len(), join(.0))]
-    Multiple(Vec<CatalogError>),
+    Multiple(Vec<Self>),
+}
+
+/// Where a rule that conflicts with another was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// The catalog file name.
+    pub file: String,
+    /// 1-based line of the rule.
+    pub line: usize,
+    /// The provider entry's name.
+    pub provider: String,
+}
+
+impl std::fmt::Display for Claim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?} ({}:{})", self.provider, self.file, self.line)
+    }
 }
 
 fn join(errors: &[CatalogError]) -> String {

@@ -8,10 +8,188 @@
 //! issuers, registrar names, embed URLs) are few and scanned linearly.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
+use std::ops::Deref;
+
+use memchr::memmem::Finder;
 
 use crate::rule::{Parsed, RuleKind};
-use crate::Provider;
+use crate::{Catalog, Hit, Provider};
+
+/// A fast, unkeyed hasher (the multiply-rotate scheme of rustc's FxHash).
+///
+/// The tables are built from the catalog, never from observed input, so hash flooding
+/// cannot degrade them; lookups of hostile names cost the same as any other.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_u128(&mut self, i: u128) {
+        self.add(i as u64);
+        self.add((i >> 64) as u64);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// A header rule: the lowercase text the value must contain (none: presence only).
+type HeaderRule = (Option<Box<str>>, RuleRef);
+
+/// Rule references borrowed from an index, or collected when a filter applied (up to
+/// [`INLINE_REFS`] without allocating, as nearly every match has one or two rules).
+#[derive(Debug)]
+pub(crate) enum Refs<'a> {
+    Borrowed(&'a [RuleRef]),
+    Inline([RuleRef; INLINE_REFS], u8),
+    Owned(Vec<RuleRef>),
+}
+
+/// How many collected rule references fit without a heap allocation.
+pub(crate) const INLINE_REFS: usize = 4;
+
+impl Refs<'_> {
+    /// Collects references, inline when they fit.
+    pub(crate) fn collect(iter: impl Iterator<Item = RuleRef>) -> Self {
+        let mut inline = [RuleRef {
+            provider: 0,
+            rule: 0,
+        }; INLINE_REFS];
+        let mut n = 0;
+        let mut spill: Vec<RuleRef> = Vec::new();
+        for r in iter {
+            if n < INLINE_REFS {
+                inline[n] = r;
+                n += 1;
+            } else {
+                if spill.is_empty() {
+                    spill.extend_from_slice(&inline);
+                }
+                spill.push(r);
+            }
+        }
+        if spill.is_empty() {
+            Self::Inline(inline, n as u8)
+        } else {
+            Self::Owned(spill)
+        }
+    }
+}
+
+impl Deref for Refs<'_> {
+    type Target = [RuleRef];
+    fn deref(&self) -> &[RuleRef] {
+        match self {
+            Self::Borrowed(s) => s,
+            Self::Inline(a, n) => &a[..usize::from(*n)],
+            Self::Owned(v) => v,
+        }
+    }
+}
+
+impl<'a> From<&'a [RuleRef]> for Refs<'a> {
+    fn from(s: &'a [RuleRef]) -> Self {
+        Self::Borrowed(s)
+    }
+}
+
+impl From<Vec<RuleRef>> for Refs<'_> {
+    fn from(v: Vec<RuleRef>) -> Self {
+        Self::Owned(v)
+    }
+}
+
+/// The rules a lookup matched, as an iterator of [`Hit`]s; borrowing the index, so a
+/// lookup allocates nothing in the common case.
+#[derive(Debug)]
+pub struct Hits<'a> {
+    catalog: &'a Catalog,
+    refs: Refs<'a>,
+    next: usize,
+}
+
+impl<'a> Hits<'a> {
+    pub(crate) fn new(catalog: &'a Catalog, refs: Refs<'a>) -> Self {
+        Self {
+            catalog,
+            refs,
+            next: 0,
+        }
+    }
+
+    /// Whether no rule is left to yield.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<'a> Iterator for Hits<'a> {
+    type Item = Hit<'a>;
+
+    fn next(&mut self) -> Option<Hit<'a>> {
+        let r = *self.refs.get(self.next)?;
+        self.next += 1;
+        Some(self.catalog.hit(r))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.refs.len() - self.next;
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Hits<'_> {}
 
 /// A reference to rule `rule` of provider entry `provider`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -23,9 +201,9 @@ pub(crate) struct RuleRef {
 /// Domain suffixes of one rule kind.
 #[derive(Debug, Default)]
 pub(crate) struct SuffixIndex {
-    exact: HashMap<Box<str>, Vec<RuleRef>>,
+    exact: FastMap<Box<str>, Vec<RuleRef>>,
     /// `prefix*.rest` rules keyed by `rest`, with the label prefix.
-    wild: HashMap<Box<str>, Vec<(Box<str>, RuleRef)>>,
+    wild: FastMap<Box<str>, Vec<(Box<str>, RuleRef)>>,
 }
 
 impl SuffixIndex {
@@ -41,23 +219,23 @@ impl SuffixIndex {
     }
 
     /// The rules of the most specific suffix of `name` (lowercase, no trailing dot).
-    pub(crate) fn lookup(&self, name: &str) -> Vec<RuleRef> {
+    pub(crate) fn lookup(&self, name: &str) -> Refs<'_> {
         let mut start = 0;
         loop {
             let s = &name[start..];
             if let Some(v) = self.exact.get(s) {
-                return v.clone();
+                return Refs::Borrowed(v);
             }
             let dot = s.find('.');
             if let Some(dot) = dot {
                 if !self.wild.is_empty() {
                     let (label, rest) = (&s[..dot], &s[dot + 1..]);
                     if let Some(v) = self.wild.get(rest) {
-                        let hits: Vec<RuleRef> = v
-                            .iter()
-                            .filter(|(p, _)| label.starts_with(&**p))
-                            .map(|(_, r)| *r)
-                            .collect();
+                        let hits = Refs::collect(
+                            v.iter()
+                                .filter(|(p, _)| label.starts_with(&**p))
+                                .map(|(_, r)| *r),
+                        );
                         if !hits.is_empty() {
                             return hits;
                         }
@@ -66,7 +244,7 @@ impl SuffixIndex {
             }
             match dot {
                 Some(d) => start += d + 1,
-                None => return Vec::new(),
+                None => return Refs::Borrowed(&[]),
             }
         }
     }
@@ -76,14 +254,14 @@ impl SuffixIndex {
 #[derive(Debug, Default)]
 pub(crate) struct PrefixIndex {
     /// (prefix length, network → rules), longest length first.
-    v4: Vec<(u8, HashMap<u32, Vec<RuleRef>>)>,
-    v6: Vec<(u8, HashMap<u128, Vec<RuleRef>>)>,
+    v4: Vec<(u8, FastMap<u32, Vec<RuleRef>>)>,
+    v6: Vec<(u8, FastMap<u128, Vec<RuleRef>>)>,
 }
 
 impl PrefixIndex {
     fn insert(&mut self, net: ipnet::IpNet, r: RuleRef) {
         fn slot<K: std::hash::Hash + Eq>(
-            v: &mut Vec<(u8, HashMap<K, Vec<RuleRef>>)>,
+            v: &mut Vec<(u8, FastMap<K, Vec<RuleRef>>)>,
             len: u8,
             key: K,
             r: RuleRef,
@@ -91,8 +269,8 @@ impl PrefixIndex {
             let i = match v.iter().position(|(l, _)| *l == len) {
                 Some(i) => i,
                 None => {
-                    v.push((len, HashMap::new()));
-                    v.sort_by(|a, b| b.0.cmp(&a.0));
+                    v.push((len, FastMap::default()));
+                    v.sort_by_key(|b| std::cmp::Reverse(b.0));
                     v.iter().position(|(l, _)| *l == len).unwrap_or(0)
                 }
             };
@@ -136,7 +314,7 @@ impl PrefixIndex {
 /// All indexes of a catalog.
 #[derive(Debug, Default)]
 pub(crate) struct Index {
-    pub(crate) asn: HashMap<u32, Vec<RuleRef>>,
+    pub(crate) asn: FastMap<u32, Vec<RuleRef>>,
     pub(crate) prefix: PrefixIndex,
     pub(crate) cname: SuffixIndex,
     pub(crate) ns: SuffixIndex,
@@ -144,13 +322,13 @@ pub(crate) struct Index {
     pub(crate) spf: SuffixIndex,
     pub(crate) embed_host: SuffixIndex,
     /// Header name → (lowercase text the value must contain, rule).
-    pub(crate) header: HashMap<Box<str>, Vec<(Option<Box<str>>, RuleRef)>>,
-    /// Lowercase substring → rule.
-    pub(crate) embed_url: Vec<(Box<str>, RuleRef)>,
-    pub(crate) loader: HashMap<Box<str>, Vec<RuleRef>>,
-    pub(crate) registrar: Vec<(Box<str>, RuleRef)>,
-    pub(crate) iana: HashMap<u32, Vec<RuleRef>>,
-    pub(crate) issuer: Vec<(Box<str>, RuleRef)>,
+    pub(crate) header: FastMap<Box<str>, Vec<HeaderRule>>,
+    /// `embed-url` patterns.
+    pub(crate) embed_url: UrlPatterns,
+    pub(crate) loader: FastMap<Box<str>, Vec<RuleRef>>,
+    pub(crate) registrar: Substrings,
+    pub(crate) iana: FastMap<u32, Vec<RuleRef>>,
+    pub(crate) issuer: Substrings,
 }
 
 impl Index {
@@ -176,13 +354,9 @@ impl Index {
                         };
                         target.insert(rest, wild_label.as_deref(), r);
                     }
-                    (Parsed::Substring(s), RuleKind::CertIssuer) => {
-                        ix.issuer.push((s.as_str().into(), r));
-                    }
-                    (Parsed::Substring(s), RuleKind::Registrar) => {
-                        ix.registrar.push((s.as_str().into(), r));
-                    }
-                    (Parsed::Substring(s), _) => ix.embed_url.push((s.as_str().into(), r)),
+                    (Parsed::Substring(s), RuleKind::CertIssuer) => ix.issuer.push(s, r),
+                    (Parsed::Substring(s), RuleKind::Registrar) => ix.registrar.push(s, r),
+                    (Parsed::Substring(s), _) => ix.embed_url.push(s, r),
                     (Parsed::Header { name, contains }, _) => ix
                         .header
                         .entry(name.as_str().into())
@@ -194,29 +368,131 @@ impl Index {
                 }
             }
         }
-        // Longest patterns first, so the most specific substring is tried first.
-        for v in [&mut ix.embed_url, &mut ix.registrar, &mut ix.issuer] {
-            v.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.cmp(b)));
+        for v in [
+            &mut ix.embed_url.anywhere,
+            &mut ix.registrar,
+            &mut ix.issuer,
+        ] {
+            v.sort();
         }
         ix
     }
 }
 
-/// Rules whose pattern is a substring of `haystack` (lowercase), keeping only the
-/// longest matching pattern(s): "GeoTrust" beats a shorter pattern it contains.
-pub(crate) fn longest_substring(patterns: &[(Box<str>, RuleRef)], haystack: &str) -> Vec<RuleRef> {
-    let mut best_len = 0;
-    let mut hits = Vec::new();
-    for (pat, r) in patterns {
-        if pat.len() < best_len {
-            break;
-        }
-        if haystack.contains(&**pat) {
-            best_len = pat.len();
-            hits.push(*r);
+/// `embed-url` patterns. A pattern that starts with a host (`hm.baidu.com/hm.js`) is
+/// filed under that host and only tried on URLs whose host is it or a subdomain of it,
+/// so a page with hundreds of resources costs a few hash probes per URL; patterns
+/// without a host part (`fbevents.js`) are tried on every URL.
+#[derive(Debug, Default)]
+pub(crate) struct UrlPatterns {
+    by_host: FastMap<Box<str>, Vec<(Finder<'static>, RuleRef)>>,
+    anywhere: Substrings,
+}
+
+impl UrlPatterns {
+    fn push(&mut self, pattern: &str, r: RuleRef) {
+        match pattern.split_once('/') {
+            Some((host, _)) if host.contains('.') && !host.contains(['?', '#', '=']) => {
+                let finder = Finder::new(pattern.as_bytes()).into_owned();
+                self.by_host
+                    .entry(host.into())
+                    .or_default()
+                    .push((finder, r));
+            }
+            _ => self.anywhere.push(pattern, r),
         }
     }
-    hits
+
+    /// Rules whose pattern occurs in `url` (lowercase), longest pattern(s) only.
+    pub(crate) fn longest(&self, url: &str) -> Refs<'static> {
+        let mut best: Vec<(usize, RuleRef)> = Vec::new();
+        let mut consider = |len: usize, r: RuleRef| {
+            if best.first().is_some_and(|(l, _)| len > *l) {
+                best.clear();
+            }
+            if best.first().is_none_or(|(l, _)| len == *l) {
+                best.push((len, r));
+            }
+        };
+        if !self.by_host.is_empty() {
+            let host = url_host(url);
+            let mut start = 0;
+            loop {
+                if let Some(v) = self.by_host.get(&host[start..]) {
+                    for (finder, r) in v {
+                        if finder.find(url.as_bytes()).is_some() {
+                            consider(finder.needle().len(), *r);
+                        }
+                    }
+                }
+                match host[start..].find('.') {
+                    Some(d) => start += d + 1,
+                    None => break,
+                }
+            }
+        }
+        if let Some((len, refs)) = self.anywhere.longest_with_len(url) {
+            for r in refs.iter() {
+                consider(len, *r);
+            }
+        }
+        Refs::collect(best.into_iter().map(|(_, r)| r))
+    }
+}
+
+/// Host of an absolute URL, without port and credentials.
+fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    host.split(':').next().unwrap_or_default()
+}
+
+/// Substring patterns with precompiled searchers.
+#[derive(Debug, Default)]
+pub(crate) struct Substrings(Vec<(Finder<'static>, RuleRef)>);
+
+impl Substrings {
+    fn push(&mut self, pattern: &str, r: RuleRef) {
+        self.0
+            .push((Finder::new(pattern.as_bytes()).into_owned(), r));
+    }
+
+    /// Longest patterns first, so the most specific one is found first.
+    fn sort(&mut self) {
+        self.0.sort_by(|a, b| {
+            b.0.needle()
+                .len()
+                .cmp(&a.0.needle().len())
+                .then_with(|| a.0.needle().cmp(b.0.needle()))
+                .then_with(|| a.1.cmp(&b.1))
+        });
+    }
+
+    /// Rules whose pattern occurs in `haystack` (lowercase), keeping only the longest
+    /// matching pattern(s): "GeoTrust" beats a shorter pattern it contains.
+    pub(crate) fn longest(&self, haystack: &str) -> Refs<'static> {
+        self.longest_with_len(haystack)
+            .map_or(Refs::Borrowed(&[]), |(_, refs)| refs)
+    }
+
+    /// [`Substrings::longest`] with the length of the winning pattern.
+    fn longest_with_len(&self, haystack: &str) -> Option<(usize, Refs<'static>)> {
+        let hay = haystack.as_bytes();
+        let first = self
+            .0
+            .iter()
+            .position(|(f, _)| f.needle().len() <= hay.len() && f.find(hay).is_some())?;
+        let len = self.0[first].0.needle().len();
+        let refs = Refs::collect(
+            self.0[first..]
+                .iter()
+                .take_while(|(f, _)| f.needle().len() == len)
+                .filter(|(f, _)| f.find(hay).is_some())
+                .map(|(_, r)| *r),
+        );
+        Some((len, refs))
+    }
 }
 
 /// Whether `haystack` contains `needle_lower`, ignoring ASCII case, without allocating.

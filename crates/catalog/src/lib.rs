@@ -28,7 +28,7 @@
 //!     .into(),
 //! )])
 //! .unwrap();
-//! let hit = &cat.match_cname("d111111abcdef8.cloudfront.net")[0];
+//! let hit = cat.match_cname("d111111abcdef8.cloudfront.net").next().unwrap();
 //! assert_eq!(hit.provider.name, "Amazon CloudFront");
 //! assert_eq!(hit.rule.label(), "cname-suffix cloudfront.net");
 //! ```
@@ -47,11 +47,12 @@ use serde::Serialize;
 use servedby_model::{ProviderRef, Service};
 use sha2::{Digest, Sha256};
 
-pub use error::CatalogError;
+pub use error::{CatalogError, Claim};
 pub use lookup::{LookupHit, LookupKind};
 pub use rule::{Rule, RuleKind, LOADER_KINDS};
 
-use index::{contains_ignore_ascii_case, longest_substring, Index, RuleRef};
+pub use index::Hits;
+use index::{contains_ignore_ascii_case, Index, RuleRef};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_catalog.rs"));
 
@@ -265,7 +266,7 @@ impl Catalog {
         self.providers.is_empty()
     }
 
-    fn hit(&self, r: RuleRef) -> Hit<'_> {
+    pub(crate) fn hit(&self, r: RuleRef) -> Hit<'_> {
         let provider = &self.providers[r.provider as usize];
         Hit {
             provider,
@@ -273,99 +274,88 @@ impl Catalog {
         }
     }
 
-    fn hits(&self, refs: &[RuleRef]) -> Vec<Hit<'_>> {
-        refs.iter().map(|r| self.hit(*r)).collect()
+    fn hits<'a>(&'a self, refs: impl Into<index::Refs<'a>>) -> Hits<'a> {
+        Hits::new(self, refs.into())
     }
 
     /// `asn` rules for an AS number.
-    pub fn match_asn(&self, asn: u32) -> Vec<Hit<'_>> {
-        self.index
-            .asn
-            .get(&asn)
-            .map_or_else(Vec::new, |v| self.hits(v))
+    pub fn match_asn(&self, asn: u32) -> Hits<'_> {
+        self.hits(self.index.asn.get(&asn).map_or(&[][..], Vec::as_slice))
     }
 
     /// `ip-prefix` rules of the longest catalog prefix containing `ip`.
-    pub fn match_ip(&self, ip: IpAddr) -> Vec<Hit<'_>> {
+    pub fn match_ip(&self, ip: IpAddr) -> Hits<'_> {
         self.hits(self.index.prefix.lookup(ip))
     }
 
     /// `cname-suffix` rules of the most specific suffix of `name`.
-    pub fn match_cname(&self, name: &str) -> Vec<Hit<'_>> {
-        self.hits(&self.index.cname.lookup(&normalise_name(name)))
+    pub fn match_cname(&self, name: &str) -> Hits<'_> {
+        self.hits(self.index.cname.lookup(&normalise_name(name)))
     }
 
     /// `ns-suffix` rules of the most specific suffix of a nameserver name.
-    pub fn match_ns(&self, name: &str) -> Vec<Hit<'_>> {
-        self.hits(&self.index.ns.lookup(&normalise_name(name)))
+    pub fn match_ns(&self, name: &str) -> Hits<'_> {
+        self.hits(self.index.ns.lookup(&normalise_name(name)))
     }
 
     /// `mx-suffix` rules of the most specific suffix of a mail exchanger name.
-    pub fn match_mx(&self, name: &str) -> Vec<Hit<'_>> {
-        self.hits(&self.index.mx.lookup(&normalise_name(name)))
+    pub fn match_mx(&self, name: &str) -> Hits<'_> {
+        self.hits(self.index.mx.lookup(&normalise_name(name)))
     }
 
     /// `spf-include` rules of the most specific suffix of an SPF include domain.
-    pub fn match_spf_include(&self, domain: &str) -> Vec<Hit<'_>> {
-        self.hits(&self.index.spf.lookup(&normalise_name(domain)))
+    pub fn match_spf_include(&self, domain: &str) -> Hits<'_> {
+        self.hits(self.index.spf.lookup(&normalise_name(domain)))
     }
 
     /// `embed-host` rules of the most specific suffix of a resource host.
-    pub fn match_embed_host(&self, host: &str) -> Vec<Hit<'_>> {
-        self.hits(&self.index.embed_host.lookup(&normalise_name(host)))
+    pub fn match_embed_host(&self, host: &str) -> Hits<'_> {
+        self.hits(self.index.embed_host.lookup(&normalise_name(host)))
     }
 
     /// `embed-url` rules whose substring occurs in `url`, longest pattern only.
-    pub fn match_embed_url(&self, url: &str) -> Vec<Hit<'_>> {
-        let lower = lowercase(url);
-        self.hits(&longest_substring(&self.index.embed_url, &lower))
+    pub fn match_embed_url(&self, url: &str) -> Hits<'_> {
+        self.hits(self.index.embed_url.longest(&lowercase(url)))
     }
 
     /// `loader-id` rules for a loader kind (`google-tag-manager`).
-    pub fn match_loader(&self, kind: &str) -> Vec<Hit<'_>> {
-        self.index
-            .loader
-            .get(kind)
-            .map_or_else(Vec::new, |v| self.hits(v))
+    pub fn match_loader(&self, kind: &str) -> Hits<'_> {
+        self.hits(self.index.loader.get(kind).map_or(&[][..], Vec::as_slice))
     }
 
     /// `header` rules matching one response header (`name` is compared
     /// case-insensitively; the value text case-insensitively as a substring).
-    pub fn match_header(&self, name: &str, value: &str) -> Vec<Hit<'_>> {
+    pub fn match_header(&self, name: &str, value: &str) -> Hits<'_> {
         let name = lowercase(name);
         let Some(rules) = self.index.header.get(&*name) else {
-            return Vec::new();
+            return self.hits(&[][..]);
         };
-        rules
-            .iter()
-            .filter(|(text, _)| {
-                text.as_deref()
-                    .is_none_or(|t| contains_ignore_ascii_case(value, t))
-            })
-            .map(|(_, r)| self.hit(*r))
-            .collect()
+        let refs = index::Refs::collect(
+            rules
+                .iter()
+                .filter(|(text, _)| {
+                    text.as_deref()
+                        .is_none_or(|t| contains_ignore_ascii_case(value, t))
+                })
+                .map(|(_, r)| *r),
+        );
+        self.hits(refs)
     }
 
     /// `cert-issuer` rules whose pattern occurs in `text` (an issuer O or CN),
     /// longest pattern only.
-    pub fn match_cert_issuer(&self, text: &str) -> Vec<Hit<'_>> {
-        self.hits(&longest_substring(&self.index.issuer, &text.to_lowercase()))
+    pub fn match_cert_issuer(&self, text: &str) -> Hits<'_> {
+        self.hits(self.index.issuer.longest(&lowercase_text(text)))
     }
 
     /// `registrar` rules whose pattern occurs in an RDAP registrar name, longest only.
-    pub fn match_registrar(&self, name: &str) -> Vec<Hit<'_>> {
-        self.hits(&longest_substring(
-            &self.index.registrar,
-            &name.to_lowercase(),
-        ))
+    pub fn match_registrar(&self, name: &str) -> Hits<'_> {
+        self.hits(self.index.registrar.longest(&lowercase_text(name)))
     }
 
     /// `registrar-iana` rules for a registrar IANA id.
-    pub fn match_registrar_iana(&self, id: u32) -> Vec<Hit<'_>> {
-        self.index
-            .iana
-            .get(&id)
-            .map_or_else(Vec::new, |v| self.hits(v))
+    pub fn match_registrar_iana(&self, id: u32) -> Hits<'_> {
+        self.hits(self.index.iana.get(&id).map_or(&[][..], Vec::as_slice))
     }
 }
 
@@ -375,6 +365,15 @@ fn lowercase(s: &str) -> Cow<'_, str> {
         Cow::Owned(s.to_ascii_lowercase())
     } else {
         Cow::Borrowed(s)
+    }
+}
+
+/// Lowercases free text (issuer and registrar names may be non-ASCII).
+fn lowercase_text(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() {
+        lowercase(s)
+    } else {
+        Cow::Owned(s.to_lowercase())
     }
 }
 

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use servedby_model::{EmbedKind, Service};
 use toml::Spanned;
 
-use crate::error::CatalogError;
+use crate::error::{CatalogError, Claim};
 use crate::rule::{parse_value, Rule, RuleKind};
 use crate::{Parent, Provider};
 
@@ -341,28 +341,22 @@ pub(crate) fn check_conflicts(providers: &[Provider], errors: &mut Vec<CatalogEr
                 Some(&(fpi, fri)) => {
                     let first = &providers[fpi];
                     let first_rule = &first.rules[fri];
-                    if fpi == pi {
-                        // The same rule twice in one entry is a copy-paste slip.
+                    // The same rule twice in one entry is a copy-paste slip; across
+                    // entries it is a conflict unless marked as shared.
+                    if fpi == pi || !(r.shared || first_rule.shared) {
                         errors.push(CatalogError::Conflict {
                             kind: r.kind.as_str(),
                             value: r.value.clone(),
-                            first_file: first.parent.file.clone(),
-                            first_line: first_rule.line,
-                            first_provider: first.name.clone(),
-                            second_file: p.parent.file.clone(),
-                            second_line: r.line,
-                            second_provider: p.name.clone(),
-                        });
-                    } else if !(r.shared || first_rule.shared) {
-                        errors.push(CatalogError::Conflict {
-                            kind: r.kind.as_str(),
-                            value: r.value.clone(),
-                            first_file: first.parent.file.clone(),
-                            first_line: first_rule.line,
-                            first_provider: first.name.clone(),
-                            second_file: p.parent.file.clone(),
-                            second_line: r.line,
-                            second_provider: p.name.clone(),
+                            first: Box::new(Claim {
+                                file: first.parent.file.clone(),
+                                line: first_rule.line,
+                                provider: first.name.clone(),
+                            }),
+                            second: Box::new(Claim {
+                                file: p.parent.file.clone(),
+                                line: r.line,
+                                provider: p.name.clone(),
+                            }),
                         });
                     }
                 }

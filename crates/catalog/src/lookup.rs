@@ -8,7 +8,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::{Catalog, Hit, Provider, Rule};
+use crate::{Catalog, Hits, Provider, Rule};
 
 /// How a lookup query was read when it matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -122,7 +122,7 @@ impl Catalog {
         out
     }
 
-    fn lookup_domain<'a>(&'a self, name: &str, add: &mut impl FnMut(LookupKind, Vec<Hit<'a>>)) {
+    fn lookup_domain<'a>(&'a self, name: &str, add: &mut impl FnMut(LookupKind, Hits<'a>)) {
         add(LookupKind::Domain, self.match_cname(name));
         add(LookupKind::Domain, self.match_ns(name));
         add(LookupKind::Domain, self.match_mx(name));
@@ -132,7 +132,7 @@ impl Catalog {
 }
 
 /// Appends hits not already present (the same rule can match a query read two ways).
-fn push<'a>(out: &mut Vec<LookupHit<'a>>, kind: LookupKind, hits: Vec<Hit<'a>>) {
+fn push<'a>(out: &mut Vec<LookupHit<'a>>, kind: LookupKind, hits: Hits<'a>) {
     for h in hits {
         let dup = out
             .iter()

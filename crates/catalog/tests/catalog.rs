@@ -127,12 +127,27 @@ fn version_is_stable_and_content_addressed() {
 fn suffix_matching_is_most_specific_on_label_boundaries() {
     let cat = acme();
     assert_eq!(
-        cat.match_cname("x.acmecdn.net")[0].provider.name,
+        cat.match_cname("x.acmecdn.net")
+            .next()
+            .unwrap()
+            .provider
+            .name,
         "Acme CDN"
     );
-    assert_eq!(cat.match_cname("ACMECDN.NET.")[0].provider.name, "Acme CDN");
     assert_eq!(
-        cat.match_cname("a.b.app.acmecdn.net")[0].provider.name,
+        cat.match_cname("ACMECDN.NET.")
+            .next()
+            .unwrap()
+            .provider
+            .name,
+        "Acme CDN"
+    );
+    assert_eq!(
+        cat.match_cname("a.b.app.acmecdn.net")
+            .next()
+            .unwrap()
+            .provider
+            .name,
         "Acme Hosting"
     );
     assert!(cat.match_cname("notacmecdn.net").is_empty());
@@ -140,11 +155,15 @@ fn suffix_matching_is_most_specific_on_label_boundaries() {
     // Each suffix kind has its own index.
     assert!(cat.match_ns("x.acmecdn.net").is_empty());
     assert_eq!(
-        cat.match_ns("ns-1.acmedns-17.net")[0].rule.value,
+        cat.match_ns("ns-1.acmedns-17.net")
+            .next()
+            .unwrap()
+            .rule
+            .value,
         "acmedns-*.net"
     );
     assert_eq!(
-        cat.match_ns("acmedns-17.net")[0].rule.value,
+        cat.match_ns("acmedns-17.net").next().unwrap().rule.value,
         "acmedns-*.net"
     );
     assert!(cat.match_ns("ns-1.otherdns-17.net").is_empty());
@@ -152,7 +171,9 @@ fn suffix_matching_is_most_specific_on_label_boundaries() {
     assert_eq!(cat.match_mx("in1.mx.acme.example").len(), 1);
     assert_eq!(cat.match_spf_include("_spf.acme.example").len(), 1);
     assert_eq!(
-        cat.match_embed_host("widgets.acme.example")[0]
+        cat.match_embed_host("widgets.acme.example")
+            .next()
+            .unwrap()
             .rule
             .embed_kind,
         Some(EmbedKind::Chat)
@@ -162,11 +183,17 @@ fn suffix_matching_is_most_specific_on_label_boundaries() {
 #[test]
 fn ip_and_asn_matching() {
     let cat = acme();
-    let hit = cat.match_ip("192.0.2.9".parse().unwrap());
+    let hit = cat
+        .match_ip("192.0.2.9".parse().unwrap())
+        .collect::<Vec<_>>();
     assert_eq!(hit.len(), 1);
     assert_eq!(hit[0].rule.value, "192.0.2.0/24", "longest prefix wins");
     assert_eq!(
-        cat.match_ip("192.0.99.1".parse().unwrap())[0].rule.value,
+        cat.match_ip("192.0.99.1".parse().unwrap())
+            .next()
+            .unwrap()
+            .rule
+            .value,
         "192.0.0.0/16"
     );
     assert_eq!(cat.match_ip("::ffff:192.0.99.1".parse().unwrap()).len(), 1);
@@ -182,14 +209,20 @@ fn header_issuer_registrar_url_and_loader_matching() {
     assert_eq!(cat.match_header("Server", "acmeedge/1.2").len(), 1);
     assert!(cat.match_header("server", "nginx").is_empty());
     assert_eq!(cat.match_header("x-acme-id", "").len(), 1);
-    let ev = cat.match_cert_issuer("ACME Trust Services EV CA 1");
+    let ev = cat
+        .match_cert_issuer("ACME Trust Services EV CA 1")
+        .collect::<Vec<_>>();
     assert_eq!(ev.len(), 1);
     assert_eq!(
         ev[0].rule.value, "Acme Trust Services EV",
         "longest pattern wins"
     );
     assert_eq!(
-        cat.match_cert_issuer("Acme Trust DV")[0].rule.value,
+        cat.match_cert_issuer("Acme Trust DV")
+            .next()
+            .unwrap()
+            .rule
+            .value,
         "Acme Trust"
     );
     assert_eq!(cat.match_registrar("ACME REGISTRAR, LLC").len(), 1);

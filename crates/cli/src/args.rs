@@ -108,6 +108,18 @@ pub(crate) struct NetArgs {
     pub(crate) vantage: Option<String>,
 }
 
+/// Where the provider catalog and the IP→ASN table come from.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct DataArgs {
+    /// Load the provider catalog from DIR (one TOML file per parent company) instead of
+    /// the builtin one.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) catalog: Option<PathBuf>,
+    /// Load the IP→ASN table from FILE (netdb format) instead of the builtin one.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) netdb: Option<PathBuf>,
+}
+
 /// Output formats for commands that print records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub(crate) enum Format {
@@ -125,6 +137,8 @@ pub(crate) struct ScanArgs {
     /// Scan the known domains of a watchlist (`builtin` or a TOML file).
     #[arg(long, value_name = "NAME|FILE")]
     pub(crate) watchlist: Option<String>,
+    #[command(flatten)]
+    pub(crate) data: DataArgs,
     /// Resume an interrupted scan (default: the latest unfinished one). Its targets
     /// come from the stored scan.
     #[arg(long, value_name = "SCAN_ID", num_args = 0..=1, default_missing_value = "latest")]
@@ -146,6 +160,8 @@ pub(crate) struct ScanArgs {
 pub(crate) struct ObserveArgs {
     #[command(flatten)]
     pub(crate) input: InputArgs,
+    #[command(flatten)]
+    pub(crate) data: DataArgs,
     /// Output format (observe: jsonl only; who: table or jsonl relationships).
     #[arg(long, value_enum, default_value_t)]
     pub(crate) format: Format,
@@ -218,9 +234,16 @@ pub(crate) enum NetdbCmd {
         /// IP addresses.
         #[arg(required = true)]
         ips: Vec<String>,
+        /// Use this netdb file instead of the builtin table.
+        #[arg(long, value_name = "FILE")]
+        netdb: Option<PathBuf>,
     },
     /// Print the table's version and size.
-    Info,
+    Info {
+        /// Use this netdb file instead of the builtin table.
+        #[arg(long, value_name = "FILE")]
+        netdb: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,9 +3,10 @@
 //! [`Fetcher::fetch_site`] is the prober's view of a web host: given its name and the
 //! addresses DNS returned, it requests `https://host/`, records the TLS handshake (the
 //! whole presented chain, the negotiated version and cipher, and a verification
-//! [`CertVerdict`] — a bad certificate is recorded, never a reason to stop), falls back to `http://host/` when https fails before any response,
-//! follows redirects across hosts and schemes recording every hop, and reads the landed
-//! page's body up to a limit counted after decompression. Every failure becomes an
+//! [`CertVerdict`] — a bad certificate is recorded, never a reason to stop), falls
+//! back to `http://host/` when https fails before any response, follows redirects
+//! across hosts and schemes recording every hop, and reads the landed page's body up
+//! to a limit counted after decompression. Every failure becomes an
 //! [`Outcome`] in the result rather than an `Err`.
 //!
 //! [`Fetcher::get`] is a plain bounded `GET` for JSON APIs such as RDAP, with typed

@@ -89,7 +89,18 @@ impl EgressPolicy {
                 })
             };
         }
-        if !self.allow_special && is_special_purpose(ip) && !self.exempt.contains(&ip) {
+        self.check_special(addr)
+    }
+
+    /// The default refusal alone: with no allow-list, a special-purpose address that is
+    /// not an exemption is refused.
+    pub fn check_special(&self, addr: SocketAddr) -> Result<(), Blocked> {
+        let ip = canonical(addr.ip());
+        if self.allow.is_empty()
+            && !self.allow_special
+            && is_special_purpose(ip)
+            && !self.exempt.contains(&ip)
+        {
             return Err(Blocked {
                 addr,
                 reason: "special-purpose address refused by default; use --allow-egress",

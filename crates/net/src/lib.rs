@@ -74,10 +74,19 @@ pub enum ConnectError {
 }
 
 impl Network {
-    /// Applies `--connect-to`, then checks the rewritten address against the egress
-    /// policy. Returns the address to dial.
+    /// Applies `--connect-to`, then checks the egress policy. Returns the address to
+    /// dial.
+    ///
+    /// The allow and deny lists judge the address actually dialed (after rewriting).
+    /// The default refusal of special-purpose ranges judges both the destination that a
+    /// DNS answer or redirect named and the dialed address, so a hostile answer of
+    /// `10.0.0.1` is refused even when a `--connect-to` rule would send it elsewhere,
+    /// while explicitly configured destinations (exemptions) stay reachable.
     pub fn route(&self, dest: SocketAddr) -> Result<SocketAddr, Blocked> {
         let dialed = self.connect_to.rewrite(dest);
+        if dialed != dest {
+            self.egress.check_special(dest)?;
+        }
         self.egress.check(dialed)?;
         Ok(dialed)
     }
@@ -112,4 +121,39 @@ pub fn parse_cidr(s: &str) -> Result<ipnet::IpNet, OptionError> {
         .map_err(|_| OptionError::Cidr {
             value: s.to_string(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sa(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn hostile_private_answer_is_refused_even_when_rewritten() {
+        let net = Network {
+            connect_to: ConnectTo::parse(&["*:443=127.0.0.1:8443"]).unwrap(),
+            egress: EgressPolicy::new().exempt("127.0.0.1".parse().unwrap()),
+        };
+        assert_eq!(
+            net.route(sa("93.184.216.34:443")).unwrap(),
+            sa("127.0.0.1:8443")
+        );
+        assert!(net.route(sa("10.0.0.1:443")).is_err());
+        assert!(net.route(sa("169.254.169.254:443")).is_err());
+        // Configured destinations themselves stay reachable.
+        assert!(net.route(sa("127.0.0.1:8443")).is_ok());
+    }
+
+    #[test]
+    fn allow_list_judges_the_dialed_address() {
+        let net = Network {
+            connect_to: ConnectTo::parse(&["*:443=127.0.0.1:8443"]).unwrap(),
+            egress: EgressPolicy::new().allow("127.0.0.0/8".parse().unwrap()),
+        };
+        assert!(net.route(sa("93.184.216.34:443")).is_ok());
+        assert!(net.route(sa("93.184.216.34:80")).is_err());
+    }
 }

@@ -220,7 +220,7 @@ impl Prober {
         let is_html = res
             .content_type
             .as_deref()
-            .map_or(true, |c| c.to_ascii_lowercase().contains("html"));
+            .is_none_or(|c| c.to_ascii_lowercase().contains("html"));
         let mut http_data = http.data;
         let html = match (final_url, is_html && !res.body.is_empty()) {
             (Some(u), true) => url::Url::parse(&u)

@@ -24,26 +24,46 @@ fn spf_record(l: &Lookup) -> Option<String> {
         .map(str::to_string)
 }
 
+/// One record to evaluate: its domain, the domain that included it, the record text
+/// (`None` until fetched) and the resolver that answered.
+struct Pending {
+    domain: String,
+    via: Option<String>,
+    record: Option<String>,
+    resolver: Option<String>,
+}
+
 pub(crate) async fn walk(p: &Prober, target: &str, txt: &Lookup, out: &mut Vec<Observation>) {
     let Some(record) = spf_record(txt) else {
         return;
     };
     let mut lookups = 0u32;
     // Depth-first, in record order, as an SPF evaluator would go.
-    let mut stack: Vec<(String, Option<String>, Option<String>, Option<String>)> = vec![(
-        target.to_string(),
-        None,
-        Some(record),
-        txt.resolver.map(|r| r.to_string()),
-    )];
+    let mut stack = vec![Pending {
+        domain: target.to_string(),
+        via: None,
+        record: Some(record),
+        resolver: txt.resolver.map(|r| r.to_string()),
+    }];
     let mut seen = std::collections::HashSet::new();
-    while let Some((domain, via, record, resolver)) = stack.pop() {
+    while let Some(Pending {
+        domain,
+        via,
+        record,
+        resolver,
+    }) = stack.pop()
+    {
         let Some(record) = record else {
             // Fetch the included domain's record.
             let l = p.resolver.lookup(&domain, RecordType::Txt).await;
             let res = l.resolver.map(|r| r.to_string());
             match spf_record(&l) {
-                Some(rec) => stack.push((domain, via, Some(rec), res)),
+                Some(rec) => stack.push(Pending {
+                    domain,
+                    via,
+                    record: Some(rec),
+                    resolver: res,
+                }),
                 None => {
                     let (outcome, detail) = if l.outcome == Outcome::Ok {
                         (
@@ -123,7 +143,12 @@ pub(crate) async fn walk(p: &Prober, target: &str, txt: &Lookup, out: &mut Vec<O
             break;
         }
         for c in children.into_iter().rev() {
-            stack.push((c, Some(domain.clone()), None, None));
+            stack.push(Pending {
+                domain: c,
+                via: Some(domain.clone()),
+                record: None,
+                resolver: None,
+            });
         }
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod demo;
 pub mod dns;
+pub mod hostile;
 pub mod pki;
 pub mod rdap;
 pub mod web;

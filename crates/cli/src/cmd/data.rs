@@ -128,11 +128,23 @@ pub(crate) fn catalog(c: CatalogCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The builtin table, or one loaded from a file (kept for the life of the process).
+pub(crate) fn load_netdb(path: Option<&std::path::Path>) -> anyhow::Result<&'static NetDb> {
+    let Some(path) = path else {
+        return Ok(NetDb::builtin());
+    };
+    let bytes = std::fs::read(path)
+        .map_err(|e| usage(format!("cannot read netdb {}: {e}", path.display())))?;
+    let db =
+        NetDb::from_bytes(&bytes).map_err(|e| usage(format!("netdb {}: {e}", path.display())))?;
+    Ok(Box::leak(Box::new(db)))
+}
+
 pub(crate) fn netdb(c: NetdbCmd) -> anyhow::Result<()> {
-    let db = NetDb::builtin();
     let mut o = Out::new();
     match c {
-        NetdbCmd::Info => {
+        NetdbCmd::Info { netdb } => {
+            let db = load_netdb(netdb.as_deref())?;
             o.line(&format!(
                 "netdb {}: {} IPv4 ranges, {} IPv6 ranges, {} AS organisations",
                 db.version(),
@@ -140,8 +152,10 @@ pub(crate) fn netdb(c: NetdbCmd) -> anyhow::Result<()> {
                 db.len_v6(),
                 db.org_count()
             ))?;
+            o.line(servedby_netdb::ATTRIBUTION)?;
         }
-        NetdbCmd::Lookup { ips } => {
+        NetdbCmd::Lookup { ips, netdb } => {
+            let db = load_netdb(netdb.as_deref())?;
             let mut bad = Vec::new();
             for s in &ips {
                 match s.parse::<std::net::IpAddr>() {

@@ -62,7 +62,7 @@ pub(crate) async fn observe(a: ObserveArgs) -> anyhow::Result<()> {
 }
 
 pub(crate) async fn who(a: ObserveArgs) -> anyhow::Result<()> {
-    let knowledge = super::scan::knowledge(None)?;
+    let knowledge = super::scan::knowledge(None, &a.data)?;
     let mut o = Out::new();
     let jsonl = a.format == Format::Jsonl;
     observe_all(&a, |t, obs| {

@@ -8,21 +8,26 @@ use servedby_model::{Clock, SystemClock};
 use servedby_store::{NewScan, SqliteStore, Store};
 use tokio_util::sync::CancellationToken;
 
-use crate::args::{Format, ScanArgs, ScansArgs};
+use crate::args::{DataArgs, Format, ScanArgs, ScansArgs};
 use crate::out::{self, Out};
 use crate::{netopts, usage};
 
 /// Loads the catalog, netdb and (optionally) a watchlist.
-pub(crate) fn knowledge(watchlist: Option<&str>) -> anyhow::Result<Knowledge> {
-    let catalog =
-        servedby_catalog::Catalog::builtin().context("loading the builtin provider catalog")?;
+pub(crate) fn knowledge(watchlist: Option<&str>, data: &DataArgs) -> anyhow::Result<Knowledge> {
+    let catalog = match &data.catalog {
+        Some(dir) => servedby_catalog::Catalog::load_dir(dir).map_err(|e| usage(e.to_string()))?,
+        None => {
+            servedby_catalog::Catalog::builtin().context("loading the builtin provider catalog")?
+        }
+    };
+    let netdb = super::data::load_netdb(data.netdb.as_deref())?;
     let watchlist = match watchlist {
         None => servedby_watchlist::Watchlist::builtin().ok().map(Arc::new),
         Some(w) => Some(Arc::new(super::data::load_watchlist(w)?)),
     };
     Ok(Knowledge {
         catalog: Arc::new(catalog),
-        netdb: servedby_netdb::NetDb::builtin(),
+        netdb,
         watchlist,
     })
 }
@@ -70,7 +75,7 @@ pub(crate) async fn execute(a: ScanArgs) -> anyhow::Result<i64> {
             return Err(usage(format!("scan {id} is already finished")));
         }
         let watchlist = info.watchlist.clone();
-        let knowledge = knowledge(watchlist.as_deref())?;
+        let knowledge = knowledge(watchlist.as_deref(), &a.data)?;
         if knowledge.catalog.version() != info.catalog_version {
             eprintln!(
                 "servedby: note: scan {id} started with catalog {}; resuming with {}",
@@ -80,7 +85,7 @@ pub(crate) async fn execute(a: ScanArgs) -> anyhow::Result<i64> {
         }
         (id, store.pending_targets(id)?, knowledge, a.net.clone())
     } else {
-        let knowledge = knowledge(a.watchlist.as_deref())?;
+        let knowledge = knowledge(a.watchlist.as_deref(), &a.data)?;
         let mut targets: Vec<(String, Option<String>)> = super::read_targets(&a.input)?
             .into_iter()
             .map(|t| (t, None))
