@@ -408,7 +408,7 @@ run_pipeline() {
 # ------------------------------------------------------------------ 3c. whatweb
 run_whatweb_stage() {
     local r t0 ww=() sb=() res
-    WW_NOTE=""
+    WW_NOTE=""; WW_SEEN="-"
     if ! command -v whatweb >/dev/null; then WW_NOTE="whatweb not installed"; fi
     # whatweb resolves names with the system resolver: inside our private mount namespace
     # /etc/hosts maps the sample hosts to 127.0.0.1 (and nothing else exists here).
@@ -426,7 +426,7 @@ run_whatweb_stage() {
             if timeout 900 whatweb --no-errors -a 1 --max-threads "$WW_THREADS" --open-timeout 10 --read-timeout 10 \
                 -i "$WORLD/lists/sample-urls.txt" --log-brief="$WORK/whatweb-$r.log" > /dev/null 2> "$WORK/whatweb-$r.err"; then
                 ww+=("$(elapsed "$t0")")
-                WW_SEEN=$(grep -c . "$WORK/whatweb-$r.log" || true)
+                WW_SEEN=$(grep -c '^https://' "$WORK/whatweb-$r.log" || true)
             else
                 log "whatweb failed: $(tail -n 3 "$WORK/whatweb-$r.err")"; ww+=("-")
             fi
@@ -461,7 +461,7 @@ versions() {
 
 REPORT="$WORK/report.md"
 : > "$REPORT"
-out() { printf '%s\n' "$*" | tee -a "$REPORT"; }
+out() { printf '%s\n' "$@" >> "$REPORT"; }
 
 header() {
     out "# servedby benchmark — $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -507,7 +507,7 @@ report_pipeline() {
     python3 -c 'import json,sys
 d = json.loads(sys.argv[1] or "{}")
 print("targets %s (done %s), observations %s" % (d.get("targets"), d.get("targets_done"), d.get("observations")))
-for k, v in d.get("outcomes", {}).items(): print("  %-28s %d" % (k, v))' "$PIPE_OUTCOMES" | tee -a "$REPORT"
+for k, v in d.get("outcomes", {}).items(): print("  %-28s %d" % (k, v))' "$PIPE_OUTCOMES" >> "$REPORT"
     out '```'
     out ""
 }
@@ -518,7 +518,7 @@ report_whatweb() {
     if [ -n "$WW_NOTE" ]; then out "whatweb: $WW_NOTE"; out ""; fi
     out "| tool | seconds | whatweb ÷ servedby |"
     out "|---|---:|---:|"
-    out "| whatweb -a 1 (https fetch, plugins) | $(fmt1 "$WW_SECS") | |"
+    out "| whatweb -a 1 (https fetch with redirects, plugins; $WW_SEEN result lines) | $(fmt1 "$WW_SECS") | |"
     out "| servedby scan (DNS, TLS, HTTP, HTML, RDAP, attribution, store) | $(fmt1 "$SB_SECS") | $(ratio "$WW_SECS" "$SB_SECS") |"
     out ""
 }
@@ -550,3 +550,5 @@ fi
 mkdir -p "$HERE/results"
 cp "$REPORT" "$RESULT"
 log "wrote $RESULT"
+echo
+cat "$REPORT"

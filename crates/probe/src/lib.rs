@@ -44,6 +44,30 @@ pub struct Prober {
     fetcher: Fetcher,
     clock: Arc<dyn Clock>,
     bootstrap: servedby_rdap::Bootstrap,
+    rdap_cache: RdapCache,
+}
+
+/// Single-flight cache of RDAP answers by registrable domain: registries rate-limit
+/// hard, and many targets share a registrable domain. Each target still gets its own
+/// observation (with the time of the query that answered it).
+#[derive(Debug, Default)]
+struct RdapCache {
+    map: std::sync::Mutex<
+        std::collections::HashMap<String, Arc<tokio::sync::OnceCell<Observation>>>,
+    >,
+}
+
+/// Entries kept before the cache starts over (bounds memory on huge scans).
+const RDAP_CACHE_MAX: usize = 65_536;
+
+impl RdapCache {
+    fn cell(&self, key: &str) -> Arc<tokio::sync::OnceCell<Observation>> {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= RDAP_CACHE_MAX && !map.contains_key(key) {
+            map.clear();
+        }
+        map.entry(key.to_string()).or_default().clone()
+    }
 }
 
 /// Resolves redirect targets with servedby's own DNS client (never the system's).
@@ -95,6 +119,7 @@ impl Prober {
             fetcher,
             clock,
             bootstrap: servedby_rdap::Bootstrap::builtin_fallback(),
+            rdap_cache: RdapCache::default(),
         })
     }
 
@@ -252,6 +277,18 @@ impl Prober {
     }
 
     async fn rdap(&self, target: &str, registrable: &str) -> Observation {
+        let cell = self.rdap_cache.cell(registrable);
+        let mut o = cell
+            .get_or_init(|| self.rdap_query(registrable))
+            .await
+            .clone();
+        o.target = target.to_string();
+        o
+    }
+
+    /// One RDAP query; the observation's target is filled in per target by the caller.
+    async fn rdap_query(&self, registrable: &str) -> Observation {
+        let target = registrable;
         let base = match &self.config.rdap_server {
             Some(u) => Some(u.clone()),
             None => self.bootstrap.server_for(registrable),

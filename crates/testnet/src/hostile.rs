@@ -638,7 +638,8 @@ impl HostileWorld {
                 "relative-urls.html-hostile.com",
                 concat!(
                     "<html><body><img src=\"/img/logo.png\"><script src=\"//cdn.protocol-relative.example/lib.js\"></script>",
-                    "<link rel=\"stylesheet\" href=\"../css/site.css\"><script src=\"?v=2\"></script></body></html>"
+                    "<link rel=\"stylesheet\" href=\"../css/site.css\"><script src=\"?v=2\"></script>",
+                    "<script src=\"https://cdn.dots.example/a/../b/./c.js\"></script><img src=\"\\\\cdn.backslash.example\\x.png\"></body></html>"
                 )
                 .to_string(),
                 "relative and protocol-relative URLs",
