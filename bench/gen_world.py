@@ -105,7 +105,9 @@ SPF_ZONES = {
                "qq-a.mail": "v=spf1 ip4:101.226.139.0/25 ip4:101.91.43.0/25 ip4:101.91.44.128/25 -all",
                "qq-b.mail": "v=spf1 ip4:203.205.251.0/24 ip4:103.7.29.0/24 ip4:59.36.128.0/24 -all"},
     "aliyun.com": {"spf.qiye": "v=spf1 ip4:115.124.16.0/22 ip4:121.197.128.0/18 ip4:140.205.0.0/20 -all"},
-    "zoho.com": {"@": "v=spf1 include:transmail.net include:zcsend.net include:zoho.com.spf.zohomail.com ~all"},
+    "zoho.com": {"@": "v=spf1 include:transmail.net include:zcsend.net ~all"},
+    "transmail.net": {"@": "v=spf1 ip4:136.143.188.0/24 ip4:135.84.80.0/24 ~all"},
+    "zcsend.net": {"@": "v=spf1 ip4:136.143.184.0/24 ip4:204.141.32.0/23 ~all"},
     "pphosted.com": {"_spf": "v=spf1 ip4:148.163.128.0/19 ip4:205.220.160.0/20 ip4:67.231.144.0/20 -all"},
     "mimecast.com": {"_netblocks": "v=spf1 ip4:207.211.30.0/24 ip4:205.139.110.0/24 ip4:195.130.217.0/24 ~all"},
     "sendgrid.net": {"@": "v=spf1 ip4:167.89.0.0/17 ip4:208.117.48.0/20 ip4:50.31.32.0/19 ip4:198.37.144.0/20 ip4:149.72.0.0/16 ~all"},
@@ -113,7 +115,7 @@ SPF_ZONES = {
                     "_spf": "v=spf1 ip4:209.61.151.0/24 ip4:166.78.68.0/22 ip4:198.61.254.0/23 ip4:192.237.158.0/23 ~all"},
     "amazonses.com": {"@": "v=spf1 ip4:199.255.192.0/22 ip4:199.127.232.0/22 ip4:54.240.0.0/18 ip4:69.169.224.0/20 ip4:23.249.208.0/20 -all"},
     "mandrillapp.com": {"spf": "v=spf1 ip4:198.2.128.0/18 ip4:148.105.8.0/21 ~all"},
-    "salesforce.com": {"_spf": "v=spf1 exists:%{i}._spf.mta.salesforce.com -all"},
+    "salesforce.com": {"_spf": "v=spf1 ip4:13.108.16.0/20 ip4:96.43.144.0/20 ip4:136.146.128.0/20 ip4:182.50.76.0/22 ~all"},
     "mcsv.net": {"servers": "v=spf1 ip4:205.201.128.0/20 ip4:198.2.128.0/18 ip4:148.105.8.0/21 ?all"},
 }
 
@@ -518,6 +520,9 @@ http {{
     default_type application/octet-stream;
     sendfile on;
     keepalive_requests 1000;
+    # Redirects stay relative ("Location: /home/"), so they never name nginx's real port
+    # (servedby reaches it through --connect-to for port 443; whatweb through its URL).
+    absolute_redirect off;
     server_names_hash_max_size 1048576;
     server_names_hash_bucket_size 128;
     ssl_protocols TLSv1.2 TLSv1.3;

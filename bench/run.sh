@@ -138,12 +138,14 @@ if [ "$INSIDE" -eq 0 ]; then
     export SERVEDBY
 
     # ------------------------------------------------------------------ 2. namespace
-    # Re-run the measuring part in a network namespace with only loopback, and a private
-    # mount namespace (for the whatweb /etc/hosts below). -r maps us to root there when
-    # we are not root, so knotd can still bind 127.0.0.2:53 for adnshost.
+    # Re-run the measuring part in a network namespace with only loopback, a private
+    # mount namespace (for the whatweb /etc/hosts below) and a PID namespace: when this
+    # script ends, however it ends, the kernel ends knotd, nginx and every peer with it.
+    # --map-root-user makes us root there when we are not, so knotd can still bind
+    # 127.0.0.2:53 for adnshost.
     if [ "$NETNS" = auto ]; then
-        ns=(unshare --net --mount)
-        [ "$(id -u)" -eq 0 ] || ns=(unshare --map-root-user --net --mount)
+        ns=(unshare --net --mount --pid --fork --kill-child --mount-proc)
+        [ "$(id -u)" -eq 0 ] || ns=(unshare --map-root-user --net --mount --pid --fork --kill-child --mount-proc)
         if "${ns[@]}" true 2>/dev/null; then
             log "entering a loopback-only network namespace"
             exec "${ns[@]}" -- bash "$0" "${ORIG_ARGS[@]}" --no-install --no-build --inside-netns
@@ -468,6 +470,7 @@ header() {
     out ""
     out "- Machine: $(machine)"
     out "- Versions: $(versions)"
+    out "- Load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine compete with the servers and the client for the cores)"
     out "- Runs: $RUNS (figures are medians); everything on loopback in a network namespace: $([ "$INSIDE" -eq 1 ] && echo yes || echo no)"
     out ""
 }
@@ -501,13 +504,15 @@ report_pipeline() {
     out "|---:|---:|---:|---:|---:|---:|---:|"
     out "| $DOMAINS | $(fmt1 "$PIPE_WALL") | $PIPE_DPS | $(fmt0 "$PIPE_QPS") | $(fmt1 "$PIPE_P50") | $(fmt1 "$PIPE_P99") | $(fmt1 "$PIPE_RSS") |"
     out ""
-    out "Outcomes of the last run (observation kind:outcome → count):"
+    out "Outcomes of the last run (observation kind:outcome → count) and what attribution found:"
     out ""
     out '```'
     python3 -c 'import json,sys
 d = json.loads(sys.argv[1] or "{}")
 print("targets %s (done %s), observations %s" % (d.get("targets"), d.get("targets_done"), d.get("observations")))
-for k, v in d.get("outcomes", {}).items(): print("  %-28s %d" % (k, v))' "$PIPE_OUTCOMES" >> "$REPORT"
+for k, v in d.get("outcomes", {}).items(): print("  %-28s %d" % (k, v))
+print("relationships %s; most frequent (service:provider → count):" % d.get("relationships"))
+for k, v in d.get("top_relationships", {}).items(): print("  %-28s %d" % (k, v))' "$PIPE_OUTCOMES" >> "$REPORT"
     out '```'
     out ""
 }

@@ -6,7 +6,8 @@ the time from its first finished measurement to its last. It slightly under-coun
 (the first measurement's own duration is not included) but needs nothing but the
 stored scan. Prints one JSON object:
   {"targets": N, "observations": M, "p50_ms": .., "p99_ms": .., "max_ms": ..,
-   "outcomes": {"dns:ok": .., "tls:ok": .., "http:ok": .., ...}}
+   "outcomes": {"dns:ok": .., "tls:ok": .., "http:ok": .., ...},
+   "relationships": R, "top_relationships": {"hosting:amazon": .., ...}}
 """
 
 import json
@@ -56,11 +57,17 @@ def main():
         lo, hi = spans.get(target, (t, t))
         spans[target] = (min(lo, t), max(hi, t))
     lat = sorted((hi - lo) * 1000 for lo, hi in spans.values())
+    relationships = Counter()
+    for service, provider in db.execute(
+            "SELECT service, provider_id FROM relationships WHERE scan_id = ?", (scan_id,)):
+        relationships[f"{service}:{provider}"] += 1
     done = db.execute("SELECT count(*), sum(done) FROM targets WHERE scan_id = ?", (scan_id,)).fetchone()
     print(json.dumps({
         "targets": done[0], "targets_done": done[1] or 0, "observations": n_obs,
         "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99), "max_ms": lat[-1] if lat else None,
         "outcomes": dict(sorted(outcomes.items())),
+        "relationships": sum(relationships.values()),
+        "top_relationships": dict(relationships.most_common(15)),
     }))
 
 

@@ -207,7 +207,7 @@ rules = [
 name = "Fuzz DNS & Mail"
 services = ["dns", "email", "email-sending"]
 rules = [
-  { kind = "ns-suffix", value = "NS.FUZZDNS.EXAMPLE.", source = "https://fuzz.example/ns" },
+  { kind = "ns-suffix", value = "NS.FuzzDNS.Example", source = "https://fuzz.example/ns" },
   { kind = "mx-suffix", value = "mx.fuzzmail.example", source = "https://fuzz.example/mx" },
   { kind = "spf-include", value = "_spf.fuzzmail.example", source = "https://fuzz.example/spf" },
 ]
@@ -239,7 +239,7 @@ source = "https://f.example/"
 [[provider]]
 name = "P"
 services = ["hosting"]
-rules = [{ kind = "asn", value = "AS1", source = "http://f.example/" }]
+rules = [{ kind = "asn", value = "1", source = "http://f.example/" }]
 """)
 write("catalog_load", "errors", """[parent]
 id = "Not-Fuzz"
@@ -248,12 +248,12 @@ country = "usa"
 source = "ftp://x"
 [[provider]]
 name = "A"
-services = ["teleport"]
+services = ["cdn", "cdn"]
 rules = [
   { kind = "cert-issuer", value = "R3", source = "https://x.example/" },
   { kind = "embed-host", value = "x.example", source = "https://x.example/" },
   { kind = "ip-prefix", value = "10.0.0.1/8", source = "https://x.example/" },
-  { kind = "nope", value = "1", source = "https://x.example/" },
+  { kind = "asn", value = "AS12x", source = "" },
 ]
 [[provider]]
 name = "A"

@@ -44,7 +44,11 @@ fn main() {
                 0
             } else {
                 eprintln!("servedby: {e:#}");
-                if e.chain().any(|c| c.is::<UsageError>()) {
+                let bad_db = e.chain().any(|c| {
+                    c.downcast_ref::<servedby_store::StoreError>()
+                        .is_some_and(servedby_store::StoreError::is_bad_file)
+                });
+                if bad_db || e.chain().any(|c| c.is::<UsageError>()) {
                     2
                 } else {
                     1

@@ -183,38 +183,82 @@ async fn kill_and_resume(n: usize, kills: usize) {
 
     tokio::task::spawn_blocking(move || {
         let scan = |db: &str| {
-            let mut a = s(&["scan", "-i", "domains.txt", "--db", db, "--quiet", "--format", "jsonl", "--timeout", TIMEOUT]);
+            let mut a = s(&[
+                "scan",
+                "-i",
+                "domains.txt",
+                "--db",
+                db,
+                "--quiet",
+                "--format",
+                "jsonl",
+                "--timeout",
+                TIMEOUT,
+            ]);
             a.extend(net.clone());
             a
         };
         let resume = |db: &str| {
-            let mut a = s(&["scan", "--resume", "--db", db, "--quiet", "--format", "jsonl", "--timeout", TIMEOUT]);
+            let mut a = s(&[
+                "scan",
+                "--resume",
+                "--db",
+                db,
+                "--quiet",
+                "--format",
+                "jsonl",
+                "--timeout",
+                TIMEOUT,
+            ]);
             a.extend(net.clone());
             a
         };
 
         // The reference: one uninterrupted scan.
         let t = Instant::now();
-        let o = bin().args(scan("a.db")).current_dir(&d).stdout(Stdio::null()).output().unwrap();
+        let o = bin()
+            .args(scan("a.db"))
+            .current_dir(&d)
+            .stdout(Stdio::null())
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let a = only_scan(&d, "a.db");
         eprintln!("uninterrupted: {a} in {:.1}s", t.elapsed().as_secs_f64());
         assert_eq!(count(&a, "targets_done"), n as u64);
         assert_eq!(count(&a, "targets_total"), n as u64);
 
-        // Killed `kills` times, resumed after each.
+        // Killed `kills` times, resumed after each. The database is created first, so
+        // that polling it while the scan starts cannot race the schema migration (see
+        // `concurrent_first_opens_of_a_database_all_succeed`).
+        drop(SqliteStore::open(d.join("b.db")).unwrap());
         let mut child = spawn(&scan("b.db"), &d);
         let mut done = 0;
         let mut scan_id = None;
         for k in 0..kills {
-            assert!(kill_midway(&mut child, &d, "b.db", done), "kill {k} came too late");
+            // Spread the kills over the scan (about 1/4, 2/4, 3/4 of the way for three),
+            // each at a random moment after its mark.
+            let mark = done.max(((k + 1) * n / (kills + 1)) as u64 - 100);
+            assert!(
+                kill_midway(&mut child, &d, "b.db", mark),
+                "kill {k} came too late"
+            );
+            // Killed mid-scan, the writer leaves its write-ahead log behind: what it
+            // committed is there and must be recovered by the next open.
+            let wal = std::fs::metadata(d.join("b.db-wal"))
+                .map(|m| m.len())
+                .unwrap_or(0);
+            assert!(wal > 0, "kill {k}: no write-ahead log left behind");
             let b = only_scan(&d, "b.db");
             let id = b["scan_id"].as_i64().unwrap();
             assert_eq!(*scan_id.get_or_insert(id), id, "the scan id changed");
             assert!(b["finished"].is_null(), "{b}");
             let now = assert_consistent(&d, "b.db", id);
-            assert!(now > done && now < n as u64, "kill {k}: {now} of {n} stored");
-            eprintln!("kill {k}: {now} of {n} targets stored");
+            assert!(
+                now > done && now < n as u64,
+                "kill {k}: {now} of {n} stored"
+            );
+            eprintln!("kill {k}: {now} of {n} targets stored, {wal}-byte WAL recovered");
             done = now;
             child = spawn(&resume("b.db"), &d);
         }
@@ -223,7 +267,11 @@ async fn kill_and_resume(n: usize, kills: usize) {
 
         let b = only_scan(&d, "b.db");
         eprintln!("resumed: {b}");
-        assert_eq!(b["scan_id"].as_i64(), scan_id, "the resumed scan keeps its id");
+        assert_eq!(
+            b["scan_id"].as_i64(),
+            scan_id,
+            "the resumed scan keeps its id"
+        );
         assert!(b["finished"].is_string(), "{b}");
         assert_eq!(count(&b, "targets_done"), count(&b, "targets_total"));
         assert_eq!(count(&b, "targets_total"), n as u64);
@@ -240,12 +288,20 @@ async fn kill_and_resume(n: usize, kills: usize) {
             .map(|(t, v)| (t.clone(), v.clone(), pb.get(t).cloned()))
             .take(5)
             .collect();
-        assert!(differing.is_empty(), "targets stored differently: {differing:#?}");
+        assert!(
+            differing.is_empty(),
+            "targets stored differently: {differing:#?}"
+        );
         assert_eq!(pa, pb);
 
         // Nothing left to resume.
         let o = bin().args(resume("b.db")).current_dir(&d).output().unwrap();
-        assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     })
     .await
     .unwrap();
@@ -255,4 +311,35 @@ async fn kill_and_resume(n: usize, kills: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_scan_of_5000_domains_resumes_to_the_same_result() {
     kill_and_resume(5_000, 3).await;
+}
+
+/// Several processes opening a new (empty) database at once must all succeed: a
+/// reader polling a scan that is just starting is the everyday case.
+#[test]
+
+fn concurrent_first_opens_of_a_database_all_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..5 {
+        let db = format!("new{round}.db");
+        std::fs::write(dir.path().join(&db), b"").unwrap();
+        let children: Vec<Child> = (0..8)
+            .map(|_| {
+                bin()
+                    .args(["scans", "--db", &db, "--format", "jsonl"])
+                    .current_dir(dir.path())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in children {
+            let o = c.wait_with_output().unwrap();
+            assert!(
+                o.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+    }
 }

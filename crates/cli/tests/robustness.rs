@@ -66,8 +66,8 @@ fn measured(args: &[String], dir: &Path) -> Measured {
         let text = std::fs::read_to_string(&rss).unwrap();
         let peak_kib = text
             .lines()
-            .filter_map(|l| l.trim().parse().ok())
-            .last()
+            .rev()
+            .find_map(|l| l.trim().parse().ok())
             .unwrap_or_else(|| panic!("no peak RSS in {text:?}"));
         return Measured {
             out,
@@ -165,7 +165,9 @@ fn of_kind<'a>(case: &Case, obs: &'a [Value], kind: &str) -> Vec<&'a Value> {
     match kind.split_once(':') {
         Some(("dns", rtype)) => obs
             .iter()
-            .filter(|o| o["kind"] == "dns" && o["data"]["rtype"] == rtype && o["host"] == case.target)
+            .filter(|o| {
+                o["kind"] == "dns" && o["data"]["rtype"] == rtype && o["host"] == case.target
+            })
             .collect(),
         _ => obs.iter().filter(|o| o["kind"] == kind).collect(),
     }
@@ -173,7 +175,12 @@ fn of_kind<'a>(case: &Case, obs: &'a [Value], kind: &str) -> Vec<&'a Value> {
 
 fn one<'a>(case: &Case, obs: &'a [Value], kind: &str) -> &'a Value {
     let v = of_kind(case, obs, kind);
-    assert_eq!(v.len(), 1, "{}: expected one {kind} observation, got {v:?}", case.target);
+    assert_eq!(
+        v.len(),
+        1,
+        "{}: expected one {kind} observation, got {v:?}",
+        case.target
+    );
     v[0]
 }
 
@@ -225,14 +232,21 @@ fn check_case(case: &Case, obs: &[Value]) {
         }
         "cname-chain.dns-hostile.com" => {
             let a = dns("dns:A");
-            assert_eq!(a["data"]["cname_chain"].as_array().unwrap().len(), 16, "{a}");
+            assert_eq!(
+                a["data"]["cname_chain"].as_array().unwrap().len(),
+                16,
+                "{a}"
+            );
         }
         "big-txt.dns-hostile.com" => {
             let txt = dns("dns:TXT");
             assert_eq!(txt["data"]["tcp"], true, "{txt}");
             let answers = txt["data"]["answers"].as_array().unwrap();
             assert_eq!(answers.len(), 3);
-            let bytes: usize = answers.iter().map(|a| a["value"].as_str().unwrap().len()).sum();
+            let bytes: usize = answers
+                .iter()
+                .map(|a| a["value"].as_str().unwrap().len())
+                .sum();
             assert!(bytes >= 63_000, "{bytes} bytes of TXT");
         }
         "wrong-id.dns-hostile.com" | "anything.wild.dns-hostile.com" => {
@@ -268,7 +282,11 @@ fn check_case(case: &Case, obs: &[Value]) {
             assert_eq!(sans, 3_000);
         }
         "drip.http-hostile.com" => {
-            assert!(http()["detail"].as_str().unwrap().contains("2s"), "{}", http());
+            assert!(
+                http()["detail"].as_str().unwrap().contains("2s"),
+                "{}",
+                http()
+            );
         }
         "huge-body.http-hostile.com"
         | "gzip-bomb.http-hostile.com"
@@ -279,9 +297,14 @@ fn check_case(case: &Case, obs: &[Value]) {
         }
         "invalid-utf8.http-hostile.com" => {
             let h = html();
-            assert!(h["data"]["title"].as_str().unwrap().contains('\u{fffd}'), "{h}");
             assert!(
-                urls(h).iter().any(|u| u.starts_with("https://cdn.utf8.example/")),
+                h["data"]["title"].as_str().unwrap().contains('\u{fffd}'),
+                "{h}"
+            );
+            assert!(
+                urls(h)
+                    .iter()
+                    .any(|u| u.starts_with("https://cdn.utf8.example/")),
                 "{h}"
             );
         }
@@ -313,14 +336,20 @@ fn check_case(case: &Case, obs: &[Value]) {
         }
         "script-urls.html-hostile.com" => {
             let u = urls(html());
-            assert!(u.contains(&"https://cdn.legit.example/app.js".to_string()), "{u:?}");
+            assert!(
+                u.contains(&"https://cdn.legit.example/app.js".to_string()),
+                "{u:?}"
+            );
             for x in &u {
                 let l = x.to_ascii_lowercase();
                 assert!(
                     l.starts_with("https://") || l.starts_with("http://"),
                     "non-web URL kept: {x}"
                 );
-                assert!(!l.contains("inner.example"), "URL from inside a data: URL: {x}");
+                assert!(
+                    !l.contains("inner.example"),
+                    "URL from inside a data: URL: {x}"
+                );
             }
         }
         "idn-hosts.html-hostile.com" => {
@@ -412,7 +441,11 @@ fn summarise(cases: &[&Case], got: &BTreeMap<String, Vec<Value>>) {
                     .collect()
             })
             .unwrap_or_default();
-        eprintln!("{:<40} {}", c.target.chars().take(40).collect::<String>(), outcomes.join(" "));
+        eprintln!(
+            "{:<40} {}",
+            c.target.chars().take(40).collect::<String>(),
+            outcomes.join(" ")
+        );
     }
 }
 
@@ -453,10 +486,19 @@ async fn hostile_world_every_case_is_recorded_within_bounds() {
     write_targets(dir.path(), "hostile.txt", cases.iter().copied());
 
     // Raw observations.
-    let mut args = s(&["observe", "-i", "hostile.txt", "--format", "jsonl", "--timeout", TIMEOUT]);
+    let mut args = s(&[
+        "observe",
+        "-i",
+        "hostile.txt",
+        "--format",
+        "jsonl",
+        "--timeout",
+        TIMEOUT,
+    ]);
     args.extend(world.net_args());
     let m = run(args, dir.path()).await;
     assert_eq!(m.out.status.code(), Some(0), "{}", stderr(&m.out));
+    // `HOSTILE_DUMP=FILE` keeps the raw observations for a closer look.
     if let Ok(p) = std::env::var("HOSTILE_DUMP") {
         std::fs::write(p, stdout(&m.out)).unwrap();
     }
@@ -471,15 +513,27 @@ async fn hostile_world_every_case_is_recorded_within_bounds() {
     for c in &cases {
         check_case(c, got.get(&c.target).map(Vec::as_slice).unwrap_or_default());
     }
-    assert!(m.peak_kib < MAX_RSS_KIB, "observe peaked at {} KiB", m.peak_kib);
+    assert!(
+        m.peak_kib < MAX_RSS_KIB,
+        "observe peaked at {} KiB",
+        m.peak_kib
+    );
     assert!(m.elapsed < MAX_SCAN_TIME, "observe took {:?}", m.elapsed);
     // Nothing was sent outside loopback's configured servers: the trap saw nothing.
     assert_eq!(world.trap.connections(), 0);
 
     // The same world as a stored scan.
     let mut args = s(&[
-        "scan", "-i", "hostile.txt", "--db", "hostile.db", "--quiet", "--format", "jsonl",
-        "--timeout", TIMEOUT,
+        "scan",
+        "-i",
+        "hostile.txt",
+        "--db",
+        "hostile.db",
+        "--quiet",
+        "--format",
+        "jsonl",
+        "--timeout",
+        TIMEOUT,
     ]);
     args.extend(world.net_args());
     let m = run(args, dir.path()).await;
@@ -489,7 +543,11 @@ async fn hostile_world_every_case_is_recorded_within_bounds() {
         m.peak_kib,
         m.elapsed.as_secs_f64()
     );
-    assert!(m.peak_kib < MAX_RSS_KIB, "scan peaked at {} KiB", m.peak_kib);
+    assert!(
+        m.peak_kib < MAX_RSS_KIB,
+        "scan peaked at {} KiB",
+        m.peak_kib
+    );
     assert!(m.elapsed < MAX_SCAN_TIME, "scan took {:?}", m.elapsed);
     let store = SqliteStore::open(dir.path().join("hostile.db")).unwrap();
     let scans = store.scans().unwrap();
@@ -507,7 +565,10 @@ async fn hostile_world_every_case_is_recorded_within_bounds() {
             .collect(),
     );
     for c in &cases {
-        check_case(c, stored.get(&c.target).map(Vec::as_slice).unwrap_or_default());
+        check_case(
+            c,
+            stored.get(&c.target).map(Vec::as_slice).unwrap_or_default(),
+        );
     }
 }
 
@@ -538,7 +599,11 @@ async fn default_scope_refuses_hostile_answers_and_redirects() {
     // …but nothing refused was dialed: not the listener on 127.0.0.2, and no request for
     // a host whose addresses are special-purpose reached the web server through a
     // --connect-to rewrite.
-    assert_eq!(world.trap.connections(), 0, "the 127.0.0.2 listener was reached");
+    assert_eq!(
+        world.trap.connections(),
+        0,
+        "the 127.0.0.2 listener was reached"
+    );
     let refused_hosts = [
         "private.scope-hostile.com",
         "lan.scope-hostile.com",
@@ -552,7 +617,9 @@ async fn default_scope_refuses_hostile_answers_and_redirects() {
         let host = r.header("host").unwrap_or_default().to_string();
         let sni = r.sni.clone().unwrap_or_default();
         assert!(
-            !refused_hosts.iter().any(|h| host.starts_with(h) || sni == *h),
+            !refused_hosts
+                .iter()
+                .any(|h| host.starts_with(h) || sni == *h),
             "a refused destination was reached: {r:?}"
         );
     }
@@ -563,7 +630,14 @@ async fn allow_and_deny_egress_apply_to_tls_and_rdap() {
     let dir = tempfile::tempdir().unwrap();
     let world = HostileWorld::start(dir.path()).await.unwrap();
     let observe = |extra: &[&str]| {
-        let mut a = s(&["observe", "public.scope-hostile.com", "--format", "jsonl", "--timeout", TIMEOUT]);
+        let mut a = s(&[
+            "observe",
+            "public.scope-hostile.com",
+            "--format",
+            "jsonl",
+            "--timeout",
+            TIMEOUT,
+        ]);
         a.extend(world.relayed_net_args());
         a.extend(s(extra));
         a
@@ -581,13 +655,21 @@ async fn allow_and_deny_egress_apply_to_tls_and_rdap() {
     let obs = jsonl(&m.out);
     assert_eq!(outcome(&obs, "tls"), "ok");
     assert_eq!(outcome(&obs, "rdap"), "ok");
-    let (web_before, rdap_before) = (world.web_relay.connections(), world.rdap_relay.connections());
+    let (web_before, rdap_before) = (
+        world.web_relay.connections(),
+        world.rdap_relay.connections(),
+    );
     assert!(web_before > 0 && rdap_before > 0);
 
     // --deny-egress wins over configuration: nothing reaches either relay, while plain
     // HTTP (to 127.0.0.1) still works.
     let m = run(
-        observe(&["--deny-egress", "127.0.0.3/32", "--deny-egress", "127.0.0.4"]),
+        observe(&[
+            "--deny-egress",
+            "127.0.0.3/32",
+            "--deny-egress",
+            "127.0.0.4",
+        ]),
         dir.path(),
     )
     .await;
@@ -613,7 +695,10 @@ async fn allow_and_deny_egress_apply_to_tls_and_rdap() {
 async fn hostile_strings_are_neutralised_in_every_output() {
     let dir = tempfile::tempdir().unwrap();
     let world = HostileWorld::start(dir.path()).await.unwrap();
-    let targets: Vec<String> = world.group(Group::Output).map(|c| c.input.clone()).collect();
+    let targets: Vec<String> = world
+        .group(Group::Output)
+        .map(|c| c.input.clone())
+        .collect();
 
     // Terminal: `who` prints evidence built from the hostile registrar, issuer and
     // header, with every control and bidi character replaced.
@@ -623,16 +708,30 @@ async fn hostile_strings_are_neutralised_in_every_output() {
     let m = run(args, dir.path()).await;
     assert_eq!(m.out.status.code(), Some(0), "{}", stderr(&m.out));
     let text = stdout(&m.out);
-    assert!(text.contains("GoDaddy.com, LLC"), "the registrar evidence is shown: {text}");
-    assert!(text.contains('\u{fffd}'), "control characters are replaced: {text}");
+    assert!(
+        text.contains("GoDaddy.com, LLC"),
+        "the registrar evidence is shown: {text}"
+    );
+    assert!(
+        text.contains('\u{fffd}'),
+        "control characters are replaced: {text}"
+    );
     assert_no_terminal_controls(&text);
 
     // Stored, then reported. The user's own watchlist names the entity with a formula
     // too, so a cell of its own starts with one.
     std::fs::write(dir.path().join("evil.toml"), HOSTILE_WATCHLIST).unwrap();
     let mut args = s(&[
-        "scan", "--watchlist", "evil.toml", "--db", "out.db", "--quiet", "--format", "jsonl",
-        "--timeout", TIMEOUT,
+        "scan",
+        "--watchlist",
+        "evil.toml",
+        "--db",
+        "out.db",
+        "--quiet",
+        "--format",
+        "jsonl",
+        "--timeout",
+        TIMEOUT,
     ]);
     args.extend(targets);
     args.extend(world.net_args());
@@ -649,7 +748,14 @@ async fn hostile_strings_are_neutralised_in_every_output() {
     for by in ["relationships", "entity", "provider"] {
         let m = run(
             s(&[
-                "report", "--db", "out.db", "--watchlist", "evil.toml", "--by", by, "--format",
+                "report",
+                "--db",
+                "out.db",
+                "--watchlist",
+                "evil.toml",
+                "--by",
+                by,
+                "--format",
                 "csv",
             ]),
             dir.path(),
@@ -657,7 +763,10 @@ async fn hostile_strings_are_neutralised_in_every_output() {
         .await;
         assert_eq!(m.out.status.code(), Some(0), "{}", stderr(&m.out));
         let csv = stdout(&m.out);
-        assert!(csv.contains("'=HYPERLINK("), "{by}: the formula is kept as text: {csv}");
+        assert!(
+            csv.contains("'=HYPERLINK("),
+            "{by}: the formula is kept as text: {csv}"
+        );
         for cell in csv_cells(&csv) {
             assert!(
                 !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
@@ -669,7 +778,14 @@ async fn hostile_strings_are_neutralised_in_every_output() {
     // HTML: markup from scanned strings is escaped text.
     let m = run(
         s(&[
-            "report", "--db", "out.db", "--watchlist", "evil.toml", "--format", "html", "-o",
+            "report",
+            "--db",
+            "out.db",
+            "--watchlist",
+            "evil.toml",
+            "--format",
+            "html",
+            "-o",
             "out.html",
         ]),
         dir.path(),
@@ -677,12 +793,23 @@ async fn hostile_strings_are_neutralised_in_every_output() {
     .await;
     assert_eq!(m.out.status.code(), Some(0), "{}", stderr(&m.out));
     let html = std::fs::read_to_string(dir.path().join("out.html")).unwrap();
-    assert!(html.contains("GoDaddy.com, LLC"), "the evidence is in the report");
+    assert!(
+        html.contains("GoDaddy.com, LLC"),
+        "the evidence is in the report"
+    );
     assert!(html.contains("Evil Corp"), "the entity is in the report");
-    for raw in ["<script>alert(1)", "<script>alert(2)", "<img src=x", "<b>bold</b>"] {
+    for raw in [
+        "<script>alert(1)",
+        "<script>alert(2)",
+        "<img src=x",
+        "<b>bold</b>",
+    ] {
         assert!(!html.contains(raw), "unescaped {raw:?} in the HTML report");
     }
-    assert!(html.contains("&lt;script&gt;alert(1)"), "escaped markup is shown as text");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)"),
+        "escaped markup is shown as text"
+    );
     assert!(!html.contains('\u{1b}'), "ESC in the HTML report");
 }
 
@@ -765,7 +892,10 @@ fn bad_input(dir: &Path, args: &[&str], names: &[&str]) {
     for n in names {
         assert!(e.contains(n), "{args:?}: message lacks {n:?}: {e}");
     }
-    assert!(e.lines().count() < 40, "{args:?}: a message, not a dump: {e}");
+    assert!(
+        e.lines().count() < 40,
+        "{args:?}: a message, not a dump: {e}"
+    );
 }
 
 #[test]
@@ -784,8 +914,23 @@ fn bad_input_exits_2_naming_file_and_line_and_changes_nothing() {
     std::fs::write(d.join("list.txt"), list).unwrap();
     bad_input(
         d,
-        &["scan", "-i", "list.txt", "--db", "good.db", "--nameserver", ns],
-        &["list.txt:2:", "list.txt:4:", "list.txt:5:", "list.txt:6:", "list.txt:7:", "list.txt:8:"],
+        &[
+            "scan",
+            "-i",
+            "list.txt",
+            "--db",
+            "good.db",
+            "--nameserver",
+            ns,
+        ],
+        &[
+            "list.txt:2:",
+            "list.txt:4:",
+            "list.txt:5:",
+            "list.txt:6:",
+            "list.txt:7:",
+            "list.txt:8:",
+        ],
     );
 
     // A catalog directory with a broken file.
@@ -796,10 +941,23 @@ fn bad_input_exits_2_naming_file_and_line_and_changes_nothing() {
         "[parent]\nid = \"acme\"\nname = \"Acme\"\ncountry = \"US\"\nsource = \"https://acme.example/\"\n\n[[provider]]\nname = \"Acme CDN\"\nservices = [\"cdn\"]\nrules = [\n  { kind = \"cname-suffix\", value = \"acme-cdn.example\" source = \"https://acme.example/\" },\n]\n",
     )
     .unwrap();
-    bad_input(d, &["catalog", "check", "--dir", "catalog"], &["acme.toml", "11"]);
     bad_input(
         d,
-        &["scan", "example.com", "--catalog", "catalog", "--db", "good.db", "--nameserver", ns],
+        &["catalog", "check", "--dir", "catalog"],
+        &["acme.toml", "11"],
+    );
+    bad_input(
+        d,
+        &[
+            "scan",
+            "example.com",
+            "--catalog",
+            "catalog",
+            "--db",
+            "good.db",
+            "--nameserver",
+            ns,
+        ],
         &["acme.toml", "11"],
     );
 
@@ -811,22 +969,55 @@ fn bad_input_exits_2_naming_file_and_line_and_changes_nothing() {
     .unwrap();
     bad_input(
         d,
-        &["scan", "--watchlist", "watch.toml", "--db", "good.db", "--nameserver", ns],
+        &[
+            "scan",
+            "--watchlist",
+            "watch.toml",
+            "--db",
+            "good.db",
+            "--nameserver",
+            ns,
+        ],
         &["watch.toml"],
     );
 
     // A corrupt netdb.
-    std::fs::write(d.join("corrupt.netdb"), b"SBNETDB\x00garbage garbage garbage").unwrap();
+    std::fs::write(
+        d.join("corrupt.netdb"),
+        b"SBNETDB\x00garbage garbage garbage",
+    )
+    .unwrap();
     bad_input(
         d,
-        &["scan", "example.com", "--netdb", "corrupt.netdb", "--db", "good.db", "--nameserver", ns],
+        &[
+            "scan",
+            "example.com",
+            "--netdb",
+            "corrupt.netdb",
+            "--db",
+            "good.db",
+            "--nameserver",
+            ns,
+        ],
         &["corrupt.netdb"],
     );
-    bad_input(d, &["netdb", "info", "--netdb", "corrupt.netdb"], &["corrupt.netdb"]);
+    bad_input(
+        d,
+        &["netdb", "info", "--netdb", "corrupt.netdb"],
+        &["corrupt.netdb"],
+    );
 
     // Unknown flags.
-    bad_input(d, &["scan", "--db", "good.db", "--frobnicate"], &["--frobnicate"]);
-    bad_input(d, &["report", "--db", "good.db", "--format", "xls"], &["xls"]);
+    bad_input(
+        d,
+        &["scan", "--db", "good.db", "--frobnicate"],
+        &["--frobnicate"],
+    );
+    bad_input(
+        d,
+        &["report", "--db", "good.db", "--format", "xls"],
+        &["xls"],
+    );
 
     assert_eq!(db_bytes(&db), before, "the database changed");
 
@@ -837,12 +1028,23 @@ fn bad_input_exits_2_naming_file_and_line_and_changes_nothing() {
     bytes[68..72].copy_from_slice(b"FOSL");
     std::fs::write(&foreign, &bytes).unwrap();
     for args in [
-        vec!["scan", "example.com", "--db", "foreign.db", "--nameserver", ns],
+        vec![
+            "scan",
+            "example.com",
+            "--db",
+            "foreign.db",
+            "--nameserver",
+            ns,
+        ],
         vec!["scans", "--db", "foreign.db"],
         vec!["report", "--db", "foreign.db"],
     ] {
         bad_input(d, &args, &["foreign.db"]);
-        assert_eq!(std::fs::read(&foreign).unwrap(), bytes, "{args:?} changed the file");
+        assert_eq!(
+            std::fs::read(&foreign).unwrap(),
+            bytes,
+            "{args:?} changed the file"
+        );
     }
 
     // A corrupt database: a servedby file whose pages after the header are garbage.
@@ -854,10 +1056,58 @@ fn bad_input_exits_2_naming_file_and_line_and_changes_nothing() {
     }
     std::fs::write(&corrupt, &bytes).unwrap();
     for args in [
-        vec!["scan", "example.com", "--db", "corrupt.db", "--nameserver", ns],
+        vec![
+            "scan",
+            "example.com",
+            "--db",
+            "corrupt.db",
+            "--nameserver",
+            ns,
+        ],
         vec!["scans", "--db", "corrupt.db"],
     ] {
         bad_input(d, &args, &["corrupt.db"]);
-        assert_eq!(std::fs::read(&corrupt).unwrap(), bytes, "{args:?} changed the file");
+        assert_eq!(
+            std::fs::read(&corrupt).unwrap(),
+            bytes,
+            "{args:?} changed the file"
+        );
+    }
+}
+
+/// A database whose header and schema page are intact but whose table pages are
+/// garbage opens, then fails on the first query: that is bad input too (exit 2, the
+/// file named), and the file must stay as it was.
+#[test]
+
+fn corrupt_tables_behind_a_valid_header_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = d.join("tables.db");
+    good_db(&db);
+    let mut bytes = std::fs::read(&db).unwrap();
+    let page = usize::from(u16::from_be_bytes([bytes[16], bytes[17]]));
+    for (i, b) in bytes.iter_mut().enumerate().skip(page) {
+        *b = (i * 7 + 13) as u8;
+    }
+    std::fs::write(&db, &bytes).unwrap();
+    for args in [
+        vec!["scans", "--db", "tables.db"],
+        vec!["report", "--db", "tables.db"],
+        vec![
+            "scan",
+            "example.com",
+            "--db",
+            "tables.db",
+            "--nameserver",
+            "127.0.0.1:9",
+        ],
+    ] {
+        bad_input(d, &args, &["tables.db", "malformed"]);
+        assert_eq!(
+            std::fs::read(&db).unwrap(),
+            bytes,
+            "{args:?} changed the file"
+        );
     }
 }

@@ -141,11 +141,7 @@ where
                 ..Progress::default()
             };
             let mut batch: Vec<TargetResult> = Vec::with_capacity(256);
-            loop {
-                let first = match rx.recv() {
-                    Ok(r) => r,
-                    Err(_) => break,
-                };
+            while let Ok(first) = rx.recv() {
                 batch.push(first);
                 // Group what is already waiting (up to a bound) into one transaction.
                 let deadline = Instant::now() + Duration::from_millis(50);

@@ -188,7 +188,7 @@ mod tests {
             "exa mple.com",
             "-bad.com",
             "http://[::1]/",
-            &"a".repeat(64).replace("", ""),
+            &format!("{}.com", "a".repeat(64)),
         ] {
             assert!(normalize(bad).is_err(), "{bad:?} should be refused");
         }

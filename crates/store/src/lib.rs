@@ -39,6 +39,14 @@ pub enum StoreError {
         /// What gave it away.
         reason: String,
     },
+    /// The file is a servedby database but damaged.
+    #[error("{path} is damaged: {reason}; restore it from a backup or start a new database")]
+    Damaged {
+        /// The database file.
+        path: String,
+        /// What the check reported.
+        reason: String,
+    },
     /// The database was written by a newer servedby.
     #[error("{path} has schema version {found}, newer than this servedby understands ({supported}); upgrade servedby")]
     TooNew {
@@ -60,6 +68,24 @@ pub enum StoreError {
     /// No such scan.
     #[error("no scan with id {0}")]
     NoSuchScan(i64),
+}
+
+impl StoreError {
+    /// Whether the error means the file is not a usable servedby database (foreign,
+    /// damaged, too new) — a problem with the user's input rather than a failure.
+    pub fn is_bad_file(&self) -> bool {
+        match self {
+            Self::Foreign { .. }
+            | Self::Damaged { .. }
+            | Self::TooNew { .. }
+            | Self::Corrupt { .. } => true,
+            Self::Sqlite { source, .. } => matches!(
+                source.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+            ),
+            Self::NoSuchScan(_) => false,
+        }
+    }
 }
 
 /// What is known about a scan when it starts.

@@ -146,11 +146,21 @@ impl SqliteStore {
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(self.sql_err())?;
         let supported = MIGRATIONS.len() as i64;
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        // IMMEDIATE takes the write lock first and the version is read inside it, so two
+        // processes opening a new file at once cannot both run the same migration.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(err)?;
         if version > supported {
             return Err(StoreError::TooNew {
                 path: self.path.clone(),
@@ -158,22 +168,15 @@ impl SqliteStore {
                 supported,
             });
         }
-        let path = self.path.clone();
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction().map_err(err)?;
             tx.execute_batch(sql).map_err(err)?;
             tx.execute_batch(&format!(
                 "PRAGMA user_version = {}; PRAGMA application_id = {APPLICATION_ID};",
                 i + 1
             ))
             .map_err(err)?;
-            tx.commit().map_err(err)?;
         }
-        Ok(())
+        tx.commit().map_err(err)
     }
 
     fn decode<T: serde::de::DeserializeOwned>(&self, doc: &str) -> Result<T, StoreError> {

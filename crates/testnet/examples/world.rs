@@ -22,16 +22,24 @@ fn arg(args: &[String], name: &str, default: &str) -> String {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let n: usize = arg(&args, "--domains", "1000")
-        .parse()
-        .expect("--domains N");
+    let n: usize = arg(&args, "--domains", "1000").parse().unwrap_or(0);
     let seconds: u64 = arg(&args, "--seconds", "300").parse().expect("--seconds S");
     let variant: u32 = arg(&args, "--variant", "1").parse().expect("--variant 1|2");
     let dir = std::path::PathBuf::from(arg(&args, "--dir", "."));
     std::fs::create_dir_all(&dir)?;
-    let domains: Vec<String> = (0..n)
-        .map(|i| format!("site{i}.corp{}.example-{}.com", i % 97, i % 13))
-        .collect();
+    // `--domains builtin`: the builtin watchlist's domains (the demo world).
+    let domains: Vec<String> = if arg(&args, "--domains", "") == "builtin" {
+        servedby_watchlist::Watchlist::builtin()
+            .expect("builtin watchlist")
+            .all_domains()
+            .map(|(d, _)| d.to_string())
+            .collect()
+    } else {
+        (0..n)
+            .map(|i| format!("site{i}.corp{}.example-{}.com", i % 97, i % 13))
+            .collect()
+    };
+    let n = domains.len();
     let t = Instant::now();
     let world = servedby_testnet::world::World::start(
         &servedby_testnet::demo::spec(&domains, variant),

@@ -258,17 +258,29 @@ impl HostileWorld {
             "every UDP answer truncated: TCP fallback",
             &["dns:A=ok", "tls=ok", "http=ok"],
         );
-        b.zone(d, "cname-loop.dns-hostile.com. CNAME loop-b.dns-hostile.com.".into());
-        b.zone(d, "loop-b.dns-hostile.com. CNAME cname-loop.dns-hostile.com.".into());
+        b.zone(
+            d,
+            "cname-loop.dns-hostile.com. CNAME loop-b.dns-hostile.com.".into(),
+        );
+        b.zone(
+            d,
+            "loop-b.dns-hostile.com. CNAME cname-loop.dns-hostile.com.".into(),
+        );
         b.case(
             Group::Dns,
             "cname-loop.dns-hostile.com",
             "a CNAME loop",
             &["dns:A=limit-exceeded", "tls=absent", "http=absent"],
         );
-        b.zone(d, "cname-chain.dns-hostile.com. CNAME c1.dns-hostile.com.".into());
+        b.zone(
+            d,
+            "cname-chain.dns-hostile.com. CNAME c1.dns-hostile.com.".into(),
+        );
         for i in 1..30 {
-            b.zone(d, format!("c{i}.dns-hostile.com. CNAME c{}.dns-hostile.com.", i + 1));
+            b.zone(
+                d,
+                format!("c{i}.dns-hostile.com. CNAME c{}.dns-hostile.com.", i + 1),
+            );
         }
         b.zone(d, "c30.dns-hostile.com. A 93.184.214.30".into());
         b.case(
@@ -305,7 +317,10 @@ impl HostileWorld {
             "a reply with a mismatched id before the right one",
             &["dns:A=ok", "http=ok"],
         );
-        b.zone(d, "wrong-id-only.dns-hostile.com. BEHAVIOR wrong-id-only".into());
+        b.zone(
+            d,
+            "wrong-id-only.dns-hostile.com. BEHAVIOR wrong-id-only".into(),
+        );
         b.zone(d, "wrong-id-only.dns-hostile.com. A 93.184.214.31".into());
         b.case(
             Group::Dns,
@@ -698,20 +713,43 @@ impl HostileWorld {
         // Scope: answers and redirects into the user's own network.
         let s = "scope-hostile.com";
         for (h, rtype, addr, what) in [
-            ("private.scope-hostile.com", "A", "10.0.0.1", "an A record in 10/8"),
-            ("lan.scope-hostile.com", "A", "192.168.1.1", "an A record in 192.168/16"),
+            (
+                "private.scope-hostile.com",
+                "A",
+                "10.0.0.1",
+                "an A record in 10/8",
+            ),
+            (
+                "lan.scope-hostile.com",
+                "A",
+                "192.168.1.1",
+                "an A record in 192.168/16",
+            ),
             (
                 "metadata.scope-hostile.com",
                 "A",
                 "169.254.169.254",
                 "the cloud metadata address",
             ),
-            ("loopback.scope-hostile.com", "A", "127.0.0.2", "a loopback A record"),
-            ("loopback6.scope-hostile.com", "AAAA", "::1", "a loopback AAAA record"),
+            (
+                "loopback.scope-hostile.com",
+                "A",
+                "127.0.0.2",
+                "a loopback A record",
+            ),
+            (
+                "loopback6.scope-hostile.com",
+                "AAAA",
+                "::1",
+                "a loopback AAAA record",
+            ),
         ] {
             b.zone(s, format!("{h}. 300 {rtype} {addr}"));
-            b.sites
-                .push(Site::new(h).chain(ca.issue_leaf(&[h], Validity::current())).route("/", page("must not be reached", "")));
+            b.sites.push(
+                Site::new(h)
+                    .chain(ca.issue_leaf(&[h], Validity::current()))
+                    .route("/", page("must not be reached", "")),
+            );
             b.case(Group::Scope, h, what, &["tls=blocked", "http=blocked"]);
         }
         b.zone(s, "intranet.scope-hostile.com. 300 A 10.20.30.40".into());
@@ -936,8 +974,8 @@ impl RawHttpServer {
                 count.fetch_add(1, Ordering::Relaxed);
                 let table = table.clone();
                 tokio::spawn(async move {
-                    let _ = tokio::time::timeout(CONNECTION_LIFETIME, answer_raw(tcp, &table))
-                        .await;
+                    let _ =
+                        tokio::time::timeout(CONNECTION_LIFETIME, answer_raw(tcp, &table)).await;
                 });
             }
         });
@@ -977,7 +1015,11 @@ async fn answer_raw(mut tcp: TcpStream, table: &BTreeMap<String, Vec<u8>>) -> io
             let (k, v) = l.split_once(':')?;
             k.eq_ignore_ascii_case("host").then(|| v.trim())
         })
-        .map(|h| h.rsplit_once(':').map_or(h, |(h, _)| h).to_ascii_lowercase())
+        .map(|h| {
+            h.rsplit_once(':')
+                .map_or(h, |(h, _)| h)
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default();
     let not_found: &[u8] = b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n";
     let answer = table.get(&host).map_or(not_found, Vec::as_slice);

@@ -61,6 +61,7 @@ fn options(to_terminal: bool) -> RenderOptions {
 }
 
 /// Writes one report of a scan.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn write_report(
     store: &SqliteStore,
     id: i64,
