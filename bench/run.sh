@@ -154,20 +154,20 @@ if [ "$INSIDE" -eq 0 ]; then
     fi
 fi
 
-if [ "$INSIDE" -eq 1 ]; then
-    ip link set lo up
-    # Anything that would ask the system resolver asks loopback instead (nothing listens
-    # on 127.0.0.1:53 unless we start it): the namespace cannot reach anything else anyway.
-    tmp_resolv="$(mktemp)"; echo "nameserver 127.0.0.1" > "$tmp_resolv"
-    mount --bind "$tmp_resolv" /etc/resolv.conf 2>/dev/null || true
-fi
-
 for t in knotd knotc kdig nginx python3; do command -v "$t" >/dev/null || die "$t not found"; done
 [ -x /usr/bin/time ] || die "/usr/bin/time not found (Debian package 'time')"
 
 # ------------------------------------------------------------------ helpers
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/servedby-bench.XXXXXX")"
 chmod 755 "$WORK"   # nginx workers run as an unprivileged user when we are root
+
+if [ "$INSIDE" -eq 1 ]; then
+    ip link set lo up
+    # Anything that would ask the system resolver asks loopback instead (nothing listens
+    # on 127.0.0.1:53 unless we start it): the namespace cannot reach anything else anyway.
+    echo "nameserver 127.0.0.1" > "$WORK/resolv.conf"
+    mount --bind "$WORK/resolv.conf" /etc/resolv.conf 2>/dev/null || true
+fi
 KNOT_PID=""; NGINX_PID=""; WORLD=""
 
 stop_servers() {

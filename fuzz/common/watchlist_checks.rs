@@ -13,7 +13,11 @@ pub(crate) fn check_consistent(list: &Watchlist, own_domains: bool) {
     let _ = (list.name(), list.version(), list.meta());
     let mut listed = 0;
     for e in list.entities() {
-        assert!(list.entity(&e.id).is_some(), "entity {:?} not found by its id", e.id);
+        assert!(
+            list.entity(&e.id).is_some(),
+            "entity {:?} not found by its id",
+            e.id
+        );
         if e.parent.is_some() && own_domains {
             assert!(list.parent_of(e).is_some(), "parent of {:?} missing", e.id);
         }
@@ -30,7 +34,8 @@ pub(crate) fn check_consistent(list: &Watchlist, own_domains: bool) {
     assert!(list.domain_count() <= listed);
     assert_eq!(list.all_domains().count(), listed);
     let mut out = Vec::new();
-    list.write_jsonl(&mut out).expect("writing to a Vec cannot fail");
+    list.write_jsonl(&mut out)
+        .expect("writing to a Vec cannot fail");
     let out = String::from_utf8(out).expect("JSONL output is UTF-8");
     assert_eq!(out.lines().count(), list.len(), "one JSONL line per entity");
     for line in out.lines() {

@@ -30,18 +30,30 @@ fuzz_target!(|data: &[u8]| {
         }
     };
 
-    assert!(catalog.version().starts_with("catalog-"), "{}", catalog.version());
+    assert!(
+        catalog.version().starts_with("catalog-"),
+        "{}",
+        catalog.version()
+    );
     assert_eq!(catalog.len(), catalog.providers().len());
     assert_eq!(catalog.is_empty(), catalog.providers().is_empty());
     assert!(catalog.parents().len() <= 1, "one file, one parent");
     for p in catalog.providers() {
         assert_eq!(p.parent.id, "fuzz");
         assert_eq!(p.parent.file, FILE);
-        assert!(!p.rules.is_empty(), "provider {:?} accepted without rules", p.name);
+        assert!(
+            !p.rules.is_empty(),
+            "provider {:?} accepted without rules",
+            p.name
+        );
         let _ = p.to_json();
         let _ = p.to_ref();
         for rule in &p.rules {
-            assert!(rule.line() >= 1 && rule.line() <= lines, "rule line {}", rule.line());
+            assert!(
+                rule.line() >= 1 && rule.line() <= lines,
+                "rule line {}",
+                rule.line()
+            );
             assert!(rule.label().starts_with(rule.kind.as_str()));
             let _ = rule.effective_service();
             check_self_match(&catalog, rule);
@@ -59,11 +71,19 @@ fuzz_target!(|data: &[u8]| {
 fn check_self_match(catalog: &Catalog, rule: &Rule) {
     let hits: Option<Hits<'_>> = match rule.kind {
         RuleKind::Asn => rule.value.parse().ok().map(|n| catalog.match_asn(n)),
-        RuleKind::RegistrarIana => rule.value.parse().ok().map(|n| catalog.match_registrar_iana(n)),
+        RuleKind::RegistrarIana => rule
+            .value
+            .parse()
+            .ok()
+            .map(|n| catalog.match_registrar_iana(n)),
         RuleKind::IpPrefix => {
             // A longer prefix with the same network address wins, so only check that
             // the network address matches something.
-            let addr = rule.value.split('/').next().and_then(|a| a.parse::<IpAddr>().ok());
+            let addr = rule
+                .value
+                .split('/')
+                .next()
+                .and_then(|a| a.parse::<IpAddr>().ok());
             if let Some(addr) = addr {
                 assert!(
                     !catalog.match_ip(addr).is_empty(),

@@ -24,7 +24,10 @@ fn check(origin: &str, result: Result<Watchlist, WatchlistError>) {
         Ok(list) => checks::check_consistent(&list, false),
         Err(e) => {
             let msg = e.to_string();
-            assert!(msg.starts_with(origin), "error does not name the input: {msg}");
+            assert!(
+                msg.starts_with(origin),
+                "error does not name the input: {msg}"
+            );
             let _ = e.line();
         }
     }

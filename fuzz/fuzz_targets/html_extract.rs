@@ -63,9 +63,16 @@ fuzz_target!(|data: &[u8]| {
         ex.feed(&body[start..]);
         ex.finish()
     };
-    assert_eq!(whole, chunked, "chunking changed the result (cuts {cuts:?})");
+    assert_eq!(
+        whole, chunked,
+        "chunking changed the result (cuts {cuts:?})"
+    );
     if limits == Limits::default() {
-        assert_eq!(whole, extract(&page, body), "extract differs from Extractor");
+        assert_eq!(
+            whole,
+            extract(&page, body),
+            "extract differs from Extractor"
+        );
     }
 
     assert_eq!(whole.page_url, page.as_str());
@@ -89,7 +96,11 @@ fuzz_target!(|data: &[u8]| {
             "host not ASCII lowercase: {:?}",
             r.host
         );
-        assert_ne!(Some(&r.host), page_host.as_ref(), "first-party URL kept: {r:?}");
+        assert_ne!(
+            Some(&r.host),
+            page_host.as_ref(),
+            "first-party URL kept: {r:?}"
+        );
         assert!(
             seen.insert((r.url.as_str(), r.element.as_str(), r.usage)),
             "duplicate resource {r:?}"
@@ -107,13 +118,19 @@ fuzz_target!(|data: &[u8]| {
 
     let mut ids = HashSet::new();
     for l in &whole.loader_ids {
-        assert!(!l.id.is_empty() && !l.kind.is_empty(), "empty loader id {l:?}");
+        assert!(
+            !l.id.is_empty() && !l.kind.is_empty(),
+            "empty loader id {l:?}"
+        );
         assert!(ids.insert((&l.kind, &l.id)), "duplicate loader id {l:?}");
     }
     let mut generators = HashSet::new();
     for g in &whole.generators {
         assert!(!g.is_empty(), "empty generator kept");
-        assert!(g.chars().count() <= MAX_GENERATOR_CHARS, "generator too long");
+        assert!(
+            g.chars().count() <= MAX_GENERATOR_CHARS,
+            "generator too long"
+        );
         assert!(generators.insert(g), "duplicate generator {g:?}");
     }
     if let Some(title) = &whole.title {

@@ -30,7 +30,10 @@ fn check(text: &str) {
             let again = parse(&printed).unwrap_or_else(|e| {
                 panic!("printed form {printed:?} of {text:?} does not parse: {e}")
             });
-            assert_eq!(again.terms, record.terms, "round trip changed the terms of {text:?}");
+            assert_eq!(
+                again.terms, record.terms,
+                "round trip changed the terms of {text:?}"
+            );
             assert_eq!(again.to_string(), printed, "printing is not stable");
             // The accessors must not panic on anything the parser accepted.
             let _ = record.includes().count();

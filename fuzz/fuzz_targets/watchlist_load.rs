@@ -19,7 +19,10 @@ fuzz_target!(|data: &[u8]| {
         Ok(list) => checks::check_consistent(&list, true),
         Err(e) => {
             let msg = e.to_string();
-            assert!(msg.starts_with(ORIGIN), "error does not name the file: {msg}");
+            assert!(
+                msg.starts_with(ORIGIN),
+                "error does not name the file: {msg}"
+            );
             let _ = e.line();
         }
     }

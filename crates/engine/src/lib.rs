@@ -79,9 +79,18 @@ impl Knowledge {
                 .or_else(|| entity_hint.and_then(|h| w.entity(h)))
         }) {
             entity = Some(e.name.clone());
-            own_domains.extend(e.domains.iter().cloned());
-            own_names.push(e.name.clone());
-            own_names.extend(e.aliases.iter().cloned());
+            // The infrastructure of the entity's parent companies is its own too
+            // (HiSilicon on Huawei Cloud is not served by a third party).
+            let w = self.watchlist.as_deref();
+            let mut cur = Some(e);
+            let mut depth = 0;
+            while let (Some(x), true) = (cur, depth < 8) {
+                own_domains.extend(x.domains.iter().cloned());
+                own_names.push(x.name.clone());
+                own_names.extend(x.aliases.iter().cloned());
+                cur = w.and_then(|w| w.parent_of(x));
+                depth += 1;
+            }
         }
         own_domains.sort();
         own_domains.dedup();

@@ -120,15 +120,24 @@ impl SqliteStore {
             path: self.path.clone(),
             reason,
         };
-        // Reading the header fails with "file is not a database" for non-SQLite files.
-        let app_id: i64 = self
-            .conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .map_err(|e| foreign(e.to_string()))?;
-        let tables: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-            .map_err(|e| foreign(e.to_string()))?;
+        // One read transaction, so that both values come from the same snapshot even
+        // while another process is creating the schema. Reading the header fails with
+        // "file is not a database" for non-SQLite files.
+        let snapshot = || -> rusqlite::Result<(i64, i64)> {
+            self.conn.execute_batch("BEGIN")?;
+            let read = (|| {
+                let app_id: i64 = self
+                    .conn
+                    .query_row("PRAGMA application_id", [], |r| r.get(0))?;
+                let tables: i64 =
+                    self.conn
+                        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+                Ok((app_id, tables))
+            })();
+            let _ = self.conn.execute_batch("COMMIT");
+            read
+        };
+        let (app_id, tables) = snapshot().map_err(|e| foreign(e.to_string()))?;
         if app_id != APPLICATION_ID && (tables > 0 || app_id != 0) {
             return Err(foreign(format!(
                 "it holds {tables} schema objects of another application (application_id {app_id:#x})"

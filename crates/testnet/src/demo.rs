@@ -52,6 +52,16 @@ fn label(domain: &str) -> String {
     domain.split('.').next().unwrap_or(domain).to_string()
 }
 
+/// The profile of the `i`-th domain `domain`: round-robin, except that Huawei's own
+/// domains sit on its own cloud (the tricky "own infrastructure" case).
+pub fn profile_of(domain: &str, i: usize) -> &'static str {
+    if domain.contains("huawei") || domain.contains("hisilicon") {
+        "huawei-own"
+    } else {
+        PROFILES[i % PROFILES.len()]
+    }
+}
+
 /// The world state for `domains` (assigned to profiles round-robin) in `variant` 1 or 2.
 pub fn spec(domains: &[String], variant: u32) -> WorldSpec {
     let mut w = WorldSpec::default();
@@ -69,12 +79,7 @@ pub fn spec(domains: &[String], variant: u32) -> WorldSpec {
         w.records.push(l.to_string());
     }
     for (i, d) in domains.iter().enumerate() {
-        // Huawei's own domains sit on its own cloud: the tricky "own infrastructure" case.
-        let profile = if d.contains("huawei") || d.contains("hisilicon") {
-            "huawei-own"
-        } else {
-            PROFILES[i % PROFILES.len()]
-        };
+        let profile = profile_of(d, i);
         let n = i % 200 + 1;
         let l = label(d);
         let title = format!("{} — official site", l.to_uppercase());

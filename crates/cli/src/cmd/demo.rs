@@ -66,6 +66,9 @@ pub(crate) async fn run(a: DemoArgs) -> anyhow::Result<()> {
         Format::Html,
         &mut html,
         None,
+        Some(format!(
+            "servedby report — SIMULATED demo world — scan {id}"
+        )),
     )?;
     html.flush()?;
 
@@ -83,6 +86,7 @@ pub(crate) async fn run(a: DemoArgs) -> anyhow::Result<()> {
         Format::Table,
         &mut w,
         Some(out::term_width()),
+        None,
     )?;
     let changes =
         servedby_report::changes(&store.relationships(id - 1)?, &store.relationships(id)?);

@@ -71,12 +71,14 @@ pub(crate) fn write_report(
     format: Format,
     w: &mut dyn Write,
     width: Option<usize>,
+    title: Option<String>,
 ) -> anyhow::Result<()> {
     let scan = store.scan(id)?;
     let seen = store.relationships_seen(id)?;
     let report = Report::new(&scan, &seen, entities, strength);
     let opts = RenderOptions {
         width,
+        title,
         ..RenderOptions::default()
     };
     report.write(w, view, format, &opts)?;
@@ -93,7 +95,7 @@ pub(crate) fn report(a: ReportArgs) -> anyhow::Result<()> {
                 .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?;
             let mut w = std::io::BufWriter::new(f);
             write_report(
-                &store, id, &entities, a.by, a.strength, a.format, &mut w, None,
+                &store, id, &entities, a.by, a.strength, a.format, &mut w, None, None,
             )?;
             w.flush()?;
             eprintln!("servedby: wrote {}", path.display());
@@ -107,7 +109,7 @@ pub(crate) fn report(a: ReportArgs) -> anyhow::Result<()> {
             let mut w = std::io::BufWriter::new(std::io::stdout().lock());
             let width = options(tty).width.or(Some(out::term_width()));
             write_report(
-                &store, id, &entities, a.by, a.strength, a.format, &mut w, width,
+                &store, id, &entities, a.by, a.strength, a.format, &mut w, width, None,
             )?;
             w.flush()?;
         }

@@ -48,6 +48,7 @@ pub(crate) async fn run(a: ScanArgs) -> anyhow::Result<()> {
             servedby_report::Format::Table,
             &mut w,
             Some(out::term_width()),
+            None,
         )?;
         std::io::Write::flush(&mut w)?;
     }
