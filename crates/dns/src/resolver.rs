@@ -17,6 +17,8 @@ use crate::stats::{Counters, Stats};
 use crate::udp::{Exchange, Pool, MAX_PENDING_PER_SOCKET};
 use crate::{present, tcp, wire, DnsError, RecordType};
 
+/// The first retransmission interval; doubled for each further attempt.
+const INITIAL_RTO: Duration = Duration::from_millis(1000);
 /// The longest CNAME chain a lookup follows.
 pub const MAX_CNAME_CHAIN: usize = 16;
 
@@ -399,7 +401,15 @@ impl Resolver {
                 break;
             };
             let now = Instant::now();
-            let budget = deadline.saturating_duration_since(now) / (attempts - attempt) as u32;
+            // Retransmit early and back off (1 s, 2 s, …), but never give one attempt
+            // more than its share of what is left: a lost datagram must not cost a
+            // third of the whole deadline.
+            let share = deadline.saturating_duration_since(now) / (attempts - attempt) as u32;
+            let budget = if attempt + 1 == attempts {
+                deadline.saturating_duration_since(now)
+            } else {
+                share.min(INITIAL_RTO * (1u32 << attempt.min(8)))
+            };
             match inner.pool.exchange(dest, &mut buf, qend, budget).await {
                 Exchange::Reply(msg) => {
                     let (msg, server, tcp) = if msg.truncated() {

@@ -24,6 +24,8 @@ use tokio_util::sync::CancellationToken;
 use crate::stats::Counters;
 use crate::wire;
 
+/// Receive buffer asked for on each UDP socket.
+const RECV_BUFFER: usize = 4 << 20;
 /// Ids in flight on one socket never exceed this, so a free id always exists.
 pub(crate) const MAX_PENDING_PER_SOCKET: usize = 60_000;
 
@@ -79,9 +81,18 @@ impl Pool {
         let cancel = CancellationToken::new();
         let make = |addr: SocketAddr| -> Result<Vec<Arc<Sock>>, (SocketAddr, io::Error)> {
             let open = || -> io::Result<UdpSocket> {
-                let std = std::net::UdpSocket::bind(addr)?;
-                std.set_nonblocking(true)?;
-                UdpSocket::from_std(std)
+                let sock = socket2::Socket::new(
+                    socket2::Domain::for_address(addr),
+                    socket2::Type::DGRAM,
+                    Some(socket2::Protocol::UDP),
+                )?;
+                // Bursts of replies to thousands of queries in flight must not overflow
+                // the default (~200 KiB) receive buffer: a dropped reply costs a whole
+                // retransmission interval. The kernel caps this at net.core.rmem_max.
+                let _ = sock.set_recv_buffer_size(RECV_BUFFER);
+                sock.bind(&addr.into())?;
+                sock.set_nonblocking(true)?;
+                UdpSocket::from_std(sock.into())
             };
             (0..count.max(1))
                 .map(|_| {

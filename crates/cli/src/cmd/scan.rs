@@ -32,11 +32,24 @@ pub(crate) fn knowledge(watchlist: Option<&str>, data: &DataArgs) -> anyhow::Res
     })
 }
 
+/// Above this many relationships, `scan` does not print the provider summary itself.
+const SUMMARY_MAX_RELATIONSHIPS: u64 = 100_000;
+
 pub(crate) async fn run(a: ScanArgs) -> anyhow::Result<()> {
     let (db, table) = (a.db.clone(), a.format == Format::Table);
     let id = execute(a).await?;
     if table {
         let store = super::report::open_db(&db)?;
+        // The summary is built in memory; for very large scans it would cost more memory
+        // than the scan itself, so point to `servedby report` instead.
+        let rels = store.scan(id)?.relationships;
+        if rels > SUMMARY_MAX_RELATIONSHIPS {
+            eprintln!(
+                "servedby: {rels} relationships stored; see `servedby report --db {} --scan {id}`",
+                db.display()
+            );
+            return Ok(());
+        }
         let entities = super::report::entities("builtin")?;
         let mut w = std::io::BufWriter::new(std::io::stdout().lock());
         super::report::write_report(
