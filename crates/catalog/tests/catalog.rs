@@ -539,3 +539,10 @@ fn all_problems_are_reported_together() {
     assert_eq!(e.problems().len(), 2, "{e}");
     assert!(e.to_string().starts_with("2 catalog problems:"), "{e}");
 }
+
+/// Found by fuzzing: an `embed-url` pattern whose host part carries a port.
+#[test]
+fn embed_url_with_port_does_not_panic() {
+    let text = include_str!("../../../fuzz/regressions/catalog_load/embed-url-with-port.toml");
+    let _ = servedby_catalog::Catalog::from_sources(vec![("fuzz.toml".into(), text.into())]);
+}
