@@ -100,11 +100,6 @@ fn check_self_match(catalog: &Catalog, rule: &Rule) {
         RuleKind::MxSuffix => Some(catalog.match_mx(&rule.value)),
         RuleKind::SpfInclude => Some(catalog.match_spf_include(&rule.value)),
         RuleKind::EmbedHost => Some(catalog.match_embed_host(&rule.value)),
-        // Known bug, see regressions/catalog_load/embed-url-with-port.toml and
-        // docs/fuzzing.md: a pattern whose host part has a port or user info is filed
-        // under a key that lookups (which strip both) never ask for. Skipped so the
-        // run can look for other problems; remove the skip once it is fixed.
-        RuleKind::EmbedUrl if embed_url_host_has_port_or_user(&rule.value) => None,
         RuleKind::EmbedUrl => Some(catalog.match_embed_url(&rule.value)),
         RuleKind::LoaderId => Some(catalog.match_loader(&rule.value)),
         RuleKind::CertIssuer => Some(catalog.match_cert_issuer(&rule.value)),
@@ -125,10 +120,3 @@ fn check_self_match(catalog: &Catalog, rule: &Rule) {
     }
 }
 
-/// Whether the part of an `embed-url` pattern before its first `/` looks like a host
-/// with a port or user info (the known bug skipped in [`check_self_match`]).
-fn embed_url_host_has_port_or_user(pattern: &str) -> bool {
-    pattern
-        .split_once('/')
-        .is_some_and(|(host, _)| host.contains('.') && host.contains([':', '@']))
-}

@@ -392,7 +392,12 @@ pub(crate) struct UrlPatterns {
 impl UrlPatterns {
     fn push(&mut self, pattern: &str, r: RuleRef) {
         match pattern.split_once('/') {
-            Some((host, _)) if host.contains('.') && !host.contains(['?', '#', '=']) => {
+            Some((authority, _))
+                if authority.contains('.') && !authority.contains(['?', '#', '=']) =>
+            {
+                // Key by the host exactly as `longest` extracts it from a URL (port and
+                // user info removed); the whole pattern must still occur in the URL.
+                let host = url_host(authority);
                 let finder = Finder::new(pattern.as_bytes()).into_owned();
                 self.by_host
                     .entry(host.into())

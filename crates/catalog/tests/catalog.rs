@@ -540,9 +540,18 @@ fn all_problems_are_reported_together() {
     assert!(e.to_string().starts_with("2 catalog problems:"), "{e}");
 }
 
-/// Found by fuzzing: an `embed-url` pattern whose host part carries a port.
+/// Found by fuzzing: an `embed-url` pattern whose host part carries a port loaded but
+/// could never match.
 #[test]
-fn embed_url_with_port_does_not_panic() {
+fn embed_url_with_port_matches() {
     let text = include_str!("../../../fuzz/regressions/catalog_load/embed-url-with-port.toml");
-    let _ = servedby_catalog::Catalog::from_sources(vec![("fuzz.toml".into(), text.into())]);
+    let cat =
+        servedby_catalog::Catalog::from_sources(vec![("fuzz.toml".into(), text.into())]).unwrap();
+    for url in [
+        "https://cdn.example:8443/lib.js",
+        "https://www.cdn.example:8443/lib.js?v=1",
+    ] {
+        assert_eq!(cat.match_embed_url(url).count(), 1, "{url}");
+    }
+    assert_eq!(cat.match_embed_url("https://cdn.example/lib.js").count(), 0);
 }
