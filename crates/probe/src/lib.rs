@@ -68,6 +68,13 @@ impl RdapCache {
         }
         map.entry(key.to_string()).or_default().clone()
     }
+
+    fn forget(&self, key: &str, cell: &Arc<tokio::sync::OnceCell<Observation>>) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.get(key).is_some_and(|c| Arc::ptr_eq(c, cell)) {
+            map.remove(key);
+        }
+    }
 }
 
 /// Resolves redirect targets with servedby's own DNS client (never the system's).
@@ -282,6 +289,11 @@ impl Prober {
             .get_or_init(|| self.rdap_query(registrable))
             .await
             .clone();
+        if o.outcome != Outcome::Ok {
+            // A failure is shared only by the targets that waited for it; later targets
+            // ask again rather than inherit a transient error.
+            self.rdap_cache.forget(registrable, &cell);
+        }
         o.target = target.to_string();
         o
     }
