@@ -81,6 +81,7 @@ pub struct World {
     /// The RDAP server for every domain with a registrar.
     pub rdap: RdapServer,
     ca_file: PathBuf,
+    has_cas: bool,
 }
 
 /// The zone a record line belongs to: the registrable domain of its owner name.
@@ -197,6 +198,7 @@ impl World {
             web,
             rdap,
             ca_file,
+            has_cas: !cas.is_empty(),
         })
     }
 
@@ -212,7 +214,7 @@ impl World {
 
     /// The network flags that point the prober at this world and nowhere else.
     pub fn net_args(&self) -> Vec<String> {
-        vec![
+        let mut args: Vec<String> = vec![
             "--nameserver".into(),
             self.dns.addr().to_string(),
             "--connect-to".into(),
@@ -223,8 +225,11 @@ impl World {
             "127.0.0.0/8".into(),
             "--rdap-server".into(),
             self.rdap.base_url().to_string(),
-            "--ca-file".into(),
-            self.ca_file.display().to_string(),
-        ]
+        ];
+        // A world without test CAs has no roots to add (an empty file is refused).
+        if self.has_cas {
+            args.extend(["--ca-file".into(), self.ca_file.display().to_string()]);
+        }
+        args
     }
 }

@@ -1,0 +1,96 @@
+//! SPF include recursion through the prober, against the loopback testnet.
+
+use servedby_testnet::world::{DomainSpec, World, WorldSpec};
+
+/// A target whose SPF record includes a chain of `n` further records.
+fn spf_world(n: usize) -> WorldSpec {
+    let mut records = vec![
+        "spf-chain.example. 300 A 93.184.216.34".to_string(),
+        "spf-chain.example. 300 TXT \"v=spf1 include:_s0.mailer.example a mx -all\"".to_string(),
+    ];
+    for i in 0..n {
+        records.push(format!(
+            "_s{i}.mailer.example. 300 TXT \"v=spf1 include:_s{}.mailer.example ~all\"",
+            i + 1
+        ));
+    }
+    records.push(format!(
+        "_s{n}.mailer.example. 300 TXT \"v=spf1 ip4:192.0.2.0/24 -all\""
+    ));
+    WorldSpec {
+        domains: vec![DomainSpec {
+            name: "spf-chain.example".into(),
+            records,
+            ..DomainSpec::default()
+        }],
+        ..WorldSpec::default()
+    }
+}
+
+async fn spf_observations(n: usize) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let world = World::start(&spf_world(n), dir.path()).await.unwrap();
+    let mut args: Vec<String> = [
+        "observe",
+        "spf-chain.example",
+        "--format",
+        "jsonl",
+        "--timeout",
+        "3",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(world.net_args());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_servedby"))
+            .args(args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|o| o["kind"] == "spf")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn includes_are_followed_recursively_with_their_parents() {
+    let spf = spf_observations(3).await;
+    let hosts: Vec<&str> = spf.iter().map(|o| o["host"].as_str().unwrap()).collect();
+    assert_eq!(
+        hosts,
+        [
+            "spf-chain.example",
+            "_s0.mailer.example",
+            "_s1.mailer.example",
+            "_s2.mailer.example",
+            "_s3.mailer.example"
+        ]
+    );
+    assert!(spf.iter().all(|o| o["outcome"] == "ok"), "{spf:?}");
+    assert!(spf[0]["data"]["via"].is_null());
+    assert_eq!(spf[2]["data"]["via"], "_s0.mailer.example");
+    // include + a + mx in the target's record, then one include per level.
+    assert_eq!(spf[4]["data"]["lookups"], 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ten_lookup_limit_stops_the_walk() {
+    let spf = spf_observations(20).await;
+    let last = spf.last().unwrap();
+    assert_eq!(last["outcome"], "limit-exceeded", "{last}");
+    assert!(last["detail"].as_str().unwrap().contains("10"), "{last}");
+    // Nothing past the limit was fetched: 3 lookups in the target's record, then one per
+    // level, so the walk stops at the record that makes it 11.
+    assert!(spf.len() <= 10, "{} SPF observations", spf.len());
+    assert!(!spf.iter().any(|o| o["host"] == "_s12.mailer.example"));
+}
