@@ -518,12 +518,7 @@ impl<'a, 'o> Collector<'a, 'o> {
         host: &Cow<'o, str>,
         name: &'o str,
     ) {
-        let name = name.trim_end_matches('.');
-        if name.is_empty() || self.own.is_own_host(name) {
-            return;
-        }
-        let hits = self.catalog.match_cname(name);
-        self.push_hits(hits, label, host, &lower(name), obs.at);
+        self.suffix_name(obs, label, host, name, Catalog::match_cname);
     }
 
     fn nameserver(
@@ -533,12 +528,25 @@ impl<'a, 'o> Collector<'a, 'o> {
         host: &Cow<'o, str>,
         ns: &'o str,
     ) {
-        let ns = ns.trim_end_matches('.');
-        if ns.is_empty() || self.own.is_own_host(ns) {
+        self.suffix_name(obs, label, host, ns, Catalog::match_ns);
+    }
+
+    /// A third-party name matched by one of the catalog's suffix rules; names under the
+    /// target's own domains are skipped.
+    fn suffix_name(
+        &mut self,
+        obs: &Observation,
+        label: &'static str,
+        host: &Cow<'o, str>,
+        name: &'o str,
+        matcher: fn(&'a Catalog, &str) -> Hits<'a>,
+    ) {
+        let name = name.trim_end_matches('.');
+        if name.is_empty() || self.own.is_own_host(name) {
             return;
         }
-        let hits = self.catalog.match_ns(ns);
-        self.push_hits(hits, label, host, &lower(ns), obs.at);
+        let hits = matcher(self.catalog, name);
+        self.push_hits(hits, label, host, &lower(name), obs.at);
     }
 
     /// An address of `host`: catalog prefixes first (most specific), else its AS.

@@ -102,7 +102,7 @@ impl Knowledge {
         }
     }
 
-    /// Observes nothing; attributes given observations for one target.
+    /// Attributes one target's observations (pure: no I/O).
     pub fn attribute(
         &self,
         scan_id: i64,

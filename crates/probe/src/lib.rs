@@ -362,7 +362,7 @@ impl Prober {
                 Some(format!("RDAP: HTTP {}", resp.status)),
                 Some(resp.remote),
             ),
-            Err(e) => (fetch_outcome(&e), Some(e.to_string()), None),
+            Err(e) => (e.outcome(), Some(e.to_string()), None),
         };
         self.obs(
             target,
@@ -373,8 +373,4 @@ impl Prober {
             ObservationData::Rdap(data),
         )
     }
-}
-
-fn fetch_outcome(e: &FetchError) -> Outcome {
-    e.outcome()
 }
