@@ -18,6 +18,7 @@ rewrites every connection to loopback (--connect-to) and refuses anything outsid
 """
 
 import argparse
+import gzip
 import ipaddress
 import os
 import random
@@ -278,7 +279,8 @@ def para(rng, words):
 
 
 def page(rng, kind):
-    """One HTML page template of ~30-60 KB. __HOST__ is replaced by nginx (sub_filter)."""
+    """One HTML page template of ~30-60 KB. Static, so nginx serves it precompressed
+    (gzip_static, as a CDN edge would): the page refers to its own host by relative URLs."""
     head_extra = {
         "corp": """
 <link rel="preconnect" href="https://fonts.gstatic.com" crossorigin>
@@ -332,10 +334,10 @@ def page(rng, kind):
                   '<script src="https://connect.facebook.net/en_US/sdk.js#xfbml=1&version=v18.0" async defer crossorigin="anonymous"></script>'],
     }[kind]
     socials = {
-        "corp": ["https://www.linkedin.com/company/__HOST__", "https://twitter.com/__HOST__", "https://github.com/__HOST__"],
-        "cn": ["https://weibo.com/__HOST__", "https://www.zhihu.com/org/__HOST__", "https://beian.miit.gov.cn/"],
-        "shop": ["https://www.instagram.com/__HOST__", "https://www.facebook.com/__HOST__", "https://www.pinterest.com/__HOST__"],
-        "media": ["https://www.youtube.com/@__HOST__", "https://www.tiktok.com/@__HOST__", "https://x.com/__HOST__"],
+        "corp": ["https://www.linkedin.com/company/acme-group", "https://twitter.com/acme-group", "https://github.com/acme-group"],
+        "cn": ["https://weibo.com/acme-group", "https://www.zhihu.com/org/acme-group", "https://beian.miit.gov.cn/"],
+        "shop": ["https://www.instagram.com/acme-group", "https://www.facebook.com/acme-group", "https://www.pinterest.com/acme-group"],
+        "media": ["https://www.youtube.com/@acme-group", "https://www.tiktok.com/@acme-group", "https://x.com/acme-group"],
     }[kind]
     lang = "zh-CN" if kind == "cn" else "en"
     parts = [f"""<!DOCTYPE html>
@@ -343,17 +345,17 @@ def page(rng, kind):
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>__HOST__ | {kind.capitalize()} home</title>
+<title>{kind.capitalize()} home</title>
 <meta name="description" content="{para(rng, 24)}">
-<link rel="canonical" href="https://__HOST__/">
+<link rel="canonical" href="/">
 <link rel="icon" href="/favicon.ico">
-<meta property="og:url" content="https://__HOST__/">
-<meta property="og:image" content="https://__HOST__/static/og.png">
+<meta property="og:url" content="/">
+<meta property="og:image" content="/static/og.png">
 {head_extra}
 <style>
 """ + "\n".join(f".c{i}{{margin:{i % 7}px;padding:{i % 5}px;color:#{(i * 2654435761) % 0xffffff:06x}}}" for i in range(150)) + """
 </style>
-<script type="application/ld+json">{"@context":"https://schema.org","@type":"Organization","url":"https://__HOST__/","logo":"https://__HOST__/static/logo.png"}</script>
+<script type="application/ld+json">{"@context":"https://schema.org","@type":"Organization","url":"/","logo":"/static/logo.png"}</script>
 </head>
 <body>
 <header><nav><ul>"""]
@@ -373,7 +375,7 @@ def page(rng, kind):
     parts.append("</main>\n<footer><ul>")
     for s in socials:
         parts.append(f'<li><a href="{s}" rel="noopener" target="_blank">{s.split("/")[2]}</a></li>')
-    parts.append('</ul><p>&copy; 2026 __HOST__</p></footer>\n</body>\n</html>\n')
+    parts.append('</ul><p>&copy; 2026 Acme Group</p></footer>\n</body>\n</html>\n')
     return "\n".join(parts)
 
 
@@ -527,8 +529,11 @@ http {{
     server_names_hash_bucket_size 128;
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_session_cache shared:bench:20m;
-    gzip on;
-    gzip_types application/rdap+json;  # text/html is always on
+    # Pages are served precompressed (page.html.gz, level 6), as a CDN edge or a build
+    # pipeline would; nginx compresses nothing per request (RDAP answers are small).
+    gzip off;
+    gzip_static on;
+    gzip_vary on;
     split_clients "${{host}}" $tpl {{ 35% corp; 20% cn; 25% shop; * media; }}
     split_clients "${{uri}}" $registrar {{ 30% godaddy; 25% markmonitor; 20% alibaba; 15% namecheap; * tucows; }}
     map $tpl $h_cache {{ corp "Hit from cloudfront"; shop "HIT"; default ""; }}
@@ -574,8 +579,6 @@ add_header X-Amz-Cf-Id $h_amz;
 add_header CF-RAY $h_cf;
 add_header X-Served-By $h_fastly;
 add_header X-Powered-By $h_powered;
-sub_filter_once off;
-sub_filter "__HOST__" $host;
 location = / {
     # The media template answers with one redirect hop, like many real sites.
     if ($tpl = media) { return 301 /home/; }
@@ -621,8 +624,11 @@ def main():
 
     prng = random.Random(a.seed + 1)
     for kind in ("corp", "cn", "shop", "media"):
+        text = page(prng, kind)
         with open(os.path.join(out, "www/pages", f"{kind}.html"), "w") as f:
-            f.write(page(prng, kind))
+            f.write(text)
+        with open(os.path.join(out, "www/pages", f"{kind}.html.gz"), "wb") as f:
+            f.write(gzip.compress(text.encode(), compresslevel=6, mtime=0))
     for reg in REGISTRARS:
         with open(os.path.join(out, "www/rdap", f"{reg[0]}.json"), "w") as f:
             f.write(rdap_json(reg))

@@ -17,8 +17,6 @@ use crate::stats::{Counters, Stats};
 use crate::udp::{Exchange, Pool, MAX_PENDING_PER_SOCKET};
 use crate::{present, tcp, wire, DnsError, RecordType};
 
-/// The first retransmission interval; doubled for each further attempt.
-const INITIAL_RTO: Duration = Duration::from_millis(1000);
 /// The longest CNAME chain a lookup follows.
 pub const MAX_CNAME_CHAIN: usize = 16;
 
@@ -364,6 +362,9 @@ impl Resolver {
         let mut pos = inner.rotor.fetch_add(1, Ordering::Relaxed) % n;
         let mut last: Option<Failure> = None;
         let mut saw_bad = false;
+        // The registered query, kept across attempts to the same server so that a late
+        // reply to an earlier transmission still counts.
+        let mut waiter: Option<crate::udp::Waiter<'_>> = None;
         for attempt in 0..attempts {
             if Instant::now() >= deadline {
                 break;
@@ -401,16 +402,39 @@ impl Resolver {
                 break;
             };
             let now = Instant::now();
-            // Retransmit early and back off (1 s, 2 s, …), but never give one attempt
-            // more than its share of what is left: a lost datagram must not cost a
-            // third of the whole deadline.
+            // Retransmit early and back off (RTO, 2·RTO, … with the RTO measured per
+            // server, RFC 6298), but never give one attempt more than its share of what
+            // is left: a lost datagram must not cost a third of the whole deadline.
             let share = deadline.saturating_duration_since(now) / (attempts - attempt) as u32;
             let budget = if attempt + 1 == attempts {
                 deadline.saturating_duration_since(now)
             } else {
-                share.min(INITIAL_RTO * (1u32 << attempt.min(8)))
+                share.min(inner.pool.rto(dest) * (1u32 << attempt.min(8)))
             };
-            match inner.pool.exchange(dest, &mut buf, qend, budget).await {
+            if waiter.as_ref().map(|w| w.dest()) != Some(dest) {
+                waiter = None;
+                match inner.pool.register(dest, &mut buf, qend) {
+                    Ok(w) => waiter = Some(w),
+                    Err(e) => {
+                        done[idx] = true;
+                        last = Some(Failure::new(
+                            Outcome::Error,
+                            format!("sending to {dest}: {e}"),
+                            Some(dest),
+                        ));
+                        continue;
+                    }
+                }
+            }
+            let Some(w) = waiter.as_mut() else { continue };
+            let exchange = match w.send(&buf).await {
+                Ok(()) => w.wait(budget).await,
+                Err(e) => Exchange::Io(e),
+            };
+            if !matches!(exchange, Exchange::Timeout { .. }) {
+                waiter = None;
+            }
+            match exchange {
                 Exchange::Reply(msg) => {
                     let (msg, server, tcp) = if msg.truncated() {
                         inner.counters.inc_tcp_fallbacks();

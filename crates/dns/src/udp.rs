@@ -66,6 +66,8 @@ pub(crate) struct Pool {
     v6: Vec<Arc<Sock>>,
     next: AtomicUsize,
     cancel: CancellationToken,
+    /// Round-trip estimates per server, for the retransmission interval.
+    rtt: Mutex<HashMap<SocketAddr, RttEstimate>>,
 }
 
 impl Pool {
@@ -121,6 +123,7 @@ impl Pool {
             v6,
             next: AtomicUsize::new(0),
             cancel,
+            rtt: Mutex::new(HashMap::new()),
         })
     }
 
@@ -129,19 +132,21 @@ impl Pool {
         self.cancel.cancel();
     }
 
-    /// Sends `query` (whose id is overwritten) to `dest` and waits up to `timeout`
-    /// for a matching reply. `qend` is the end of the question section in `query`.
-    pub(crate) async fn exchange(
+    /// Registers a query to `dest` on one of the sockets: picks a free id, writes it
+    /// into `query` (whose question section ends at `qend`) and returns the waiter
+    /// that sends the datagram and receives its reply. Every datagram sent through one
+    /// waiter carries the same id, so a late reply to an earlier transmission is as
+    /// good as a reply to the latest one.
+    pub(crate) fn register(
         &self,
         dest: SocketAddr,
         query: &mut [u8],
         qend: usize,
-        timeout: Duration,
-    ) -> Exchange {
+    ) -> Result<Waiter<'_>, io::Error> {
         let socks = if dest.is_ipv4() { &self.v4 } else { &self.v6 };
         if socks.is_empty() {
             let family = if dest.is_ipv4() { "IPv4" } else { "IPv6" };
-            return Exchange::Io(io::Error::other(format!("no {family} socket bound")));
+            return Err(io::Error::other(format!("no {family} socket bound")));
         }
         let sock = &socks[self.next.fetch_add(1, Ordering::Relaxed) % socks.len()];
         let (tx, rx) = oneshot::channel();
@@ -159,23 +164,135 @@ impl Pool {
             );
             id
         };
-        // Removes the entry however this future ends (reply, timeout, cancellation).
-        let guard = Registration { sock, id };
         wire::set_id(query, id);
-        sock.counters.inc_sent();
-        if let Err(e) = sock.socket.send_to(query, dest).await {
-            return Exchange::Io(e);
+        Ok(Waiter {
+            pool: self,
+            sock,
+            id,
+            dest,
+            rx,
+            first_sent: None,
+            resent: false,
+        })
+    }
+
+    /// The retransmission interval for `dest`: RFC 6298's SRTT + 4·RTTVAR from the
+    /// replies seen so far (clamped to [`MIN_RTO`, `MAX_RTO`]), or [`INITIAL_RTO`]
+    /// before the first one.
+    pub(crate) fn rto(&self, dest: SocketAddr) -> Duration {
+        lock(&self.rtt)
+            .get(&dest)
+            .map_or(INITIAL_RTO, RttEstimate::rto)
+    }
+
+    fn sample(&self, dest: SocketAddr, rtt: Duration) {
+        let mut map = lock(&self.rtt);
+        match map.get_mut(&dest) {
+            Some(e) => e.update(rtt),
+            None => {
+                if map.len() >= RTT_ENTRIES_MAX {
+                    map.clear();
+                }
+                map.insert(dest, RttEstimate::first(rtt));
+            }
         }
-        match tokio::time::timeout(timeout, rx).await {
+    }
+}
+
+/// The first retransmission interval, before any round trip to a server was measured.
+pub(crate) const INITIAL_RTO: Duration = Duration::from_millis(1000);
+/// The shortest retransmission interval, however fast a server has been.
+pub(crate) const MIN_RTO: Duration = Duration::from_millis(50);
+/// The longest retransmission interval derived from measurements.
+pub(crate) const MAX_RTO: Duration = Duration::from_millis(2000);
+/// Servers with a round-trip estimate kept before the table starts over.
+const RTT_ENTRIES_MAX: usize = 4096;
+
+/// Smoothed round-trip time and its variation for one server (RFC 6298 §2).
+#[derive(Debug, Clone, Copy)]
+struct RttEstimate {
+    srtt: Duration,
+    rttvar: Duration,
+}
+
+impl RttEstimate {
+    fn first(r: Duration) -> Self {
+        Self {
+            srtt: r,
+            rttvar: r / 2,
+        }
+    }
+
+    fn update(&mut self, r: Duration) {
+        let delta = self.srtt.abs_diff(r);
+        self.rttvar = (self.rttvar * 3 + delta) / 4;
+        self.srtt = (self.srtt * 7 + r) / 8;
+    }
+
+    fn rto(&self) -> Duration {
+        (self.srtt + self.rttvar * 4).clamp(MIN_RTO, MAX_RTO)
+    }
+}
+
+/// One registered query: sends its datagram (again, for a retransmission) and waits
+/// for the reply. Dropping it forgets the query, so later replies count as strays.
+pub(crate) struct Waiter<'a> {
+    pool: &'a Pool,
+    sock: &'a Sock,
+    id: u16,
+    dest: SocketAddr,
+    rx: oneshot::Receiver<Message>,
+    first_sent: Option<std::time::Instant>,
+    resent: bool,
+}
+
+impl Waiter<'_> {
+    /// The server this query is registered for.
+    pub(crate) fn dest(&self) -> SocketAddr {
+        self.dest
+    }
+
+    /// Sends (or resends) the query; `query` must be the buffer given to `register`.
+    pub(crate) async fn send(&mut self, query: &[u8]) -> io::Result<()> {
+        self.sock.counters.inc_sent();
+        if self.first_sent.is_some() {
+            self.resent = true;
+        } else {
+            self.first_sent = Some(std::time::Instant::now());
+        }
+        self.sock.socket.send_to(query, self.dest).await.map(|_| ())
+    }
+
+    /// Waits up to `timeout` for the reply to any transmission so far. On a timeout
+    /// the query stays registered, ready to be sent again.
+    pub(crate) async fn wait(&mut self, timeout: Duration) -> Exchange {
+        match tokio::time::timeout(timeout, &mut self.rx).await {
             Ok(Ok(msg)) => {
-                std::mem::forget(guard);
+                // Karn's rule: only a query sent once gives an unambiguous round trip.
+                if let (false, Some(t)) = (self.resent, self.first_sent) {
+                    self.pool.sample(self.dest, t.elapsed());
+                }
                 Exchange::Reply(msg)
             }
             Ok(Err(_)) => Exchange::Io(io::Error::other("the receive task stopped")),
             Err(_) => {
-                let bad = guard.take().is_some_and(|p| p.bad);
+                let bad = lock(&self.sock.pending)
+                    .get(&self.id)
+                    .is_some_and(|p| p.bad);
                 Exchange::Timeout { bad }
             }
+        }
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        // The receive task removes an answered entry and sends on its channel under
+        // the lock; once it has, the id may already belong to another query, which
+        // must not lose its entry. So remove only while our channel is still empty.
+        let mut map = lock(&self.sock.pending);
+        if matches!(self.rx.try_recv(), Err(oneshot::error::TryRecvError::Empty)) {
+            map.remove(&self.id);
         }
     }
 }
@@ -200,26 +317,6 @@ fn free_id(map: &HashMap<u16, Pending>) -> u16 {
         .map(|i| start.wrapping_add(i))
         .find(|id| !map.contains_key(id))
         .unwrap_or(start)
-}
-
-/// Removes a pending entry when the waiting future ends without a reply.
-struct Registration<'a> {
-    sock: &'a Sock,
-    id: u16,
-}
-
-impl Registration<'_> {
-    fn take(self) -> Option<Pending> {
-        let p = lock(&self.sock.pending).remove(&self.id);
-        std::mem::forget(self);
-        p
-    }
-}
-
-impl Drop for Registration<'_> {
-    fn drop(&mut self) {
-        lock(&self.sock.pending).remove(&self.id);
-    }
 }
 
 async fn recv_loop(sock: Arc<Sock>, cancel: CancellationToken) {
@@ -341,6 +438,43 @@ mod tests {
         assert!(lock(&s.pending).is_empty());
         let c = s.counters.snapshot();
         assert_eq!((c.dropped, c.malformed, c.responses), (3, 2, 1));
+    }
+
+    #[tokio::test]
+    async fn an_answered_query_does_not_remove_the_next_owner_of_its_id() {
+        let counters = Arc::new(Counters::default());
+        let pool = Pool::bind(1, true, false, &counters).unwrap();
+        let server: SocketAddr = "127.0.0.1:5300".parse().unwrap();
+        let mut q = Vec::new();
+        let qend = wire::encode_query(0, "www.example.com", 1, &mut q).unwrap();
+        let mut a = pool.register(server, &mut q, qend).unwrap();
+        let id = a.id;
+        let sock = pool.v4[0].clone();
+        sock.handle(&reply_for(&q), server);
+        assert!(matches!(
+            a.wait(Duration::from_millis(10)).await,
+            Exchange::Reply(_)
+        ));
+        // The id is free again and another query takes it before `a` is dropped.
+        let (tx, mut rx) = oneshot::channel();
+        lock(&sock.pending).insert(
+            id,
+            Pending {
+                server,
+                question: q[wire::HEADER..qend].into(),
+                bad: false,
+                tx,
+            },
+        );
+        drop(a);
+        sock.handle(&reply_for(&q), server);
+        assert_eq!(rx.try_recv().unwrap().id(), id);
+        // An unanswered query is forgotten when dropped.
+        let b = pool.register(server, &mut q, qend).unwrap();
+        let id = b.id;
+        drop(b);
+        assert!(!lock(&sock.pending).contains_key(&id));
+        pool.shutdown();
     }
 
     #[test]

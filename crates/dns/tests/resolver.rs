@@ -317,17 +317,50 @@ async fn slow_answers_are_retried_then_accepted() {
     let r = resolver(config(&[&server]).timeout(Duration::from_secs(1)));
     let l = r.lookup("example.com", RecordType::A).await;
     assert_outcome(&l, Outcome::Ok);
-    // 2 attempts in 200 ms: each waits ~100 ms, so the delayed answers come late and
-    // are dropped as unknown ids.
+    // 2 attempts in 200 ms: each waits ~100 ms. The retransmission keeps the query's
+    // id, so the first datagram's answer, arriving at ~150 ms during the second
+    // attempt, is accepted; the second datagram's answer comes after the lookup ended
+    // and is dropped as a stray.
     let r = resolver(
         config(&[&server])
             .timeout(Duration::from_millis(200))
             .attempts(2),
     );
     let l = r.lookup("example.com", RecordType::A).await;
+    assert_outcome(&l, Outcome::Ok);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let s = r.stats();
+    assert_eq!((s.queries, s.responses, s.timeouts), (2, 1, 1), "{s:?}");
+    assert!(s.dropped >= 1, "{s:?}");
+    // One attempt of 100 ms: the answer comes late, the lookup times out, and the
+    // late answer is dropped.
+    let r = resolver(
+        config(&[&server])
+            .timeout(Duration::from_millis(100))
+            .attempts(1),
+    );
+    let l = r.lookup("example.com", RecordType::A).await;
     assert_outcome(&l, Outcome::Timeout);
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert!(r.stats().dropped >= 1, "{:?}", r.stats());
+}
+
+#[tokio::test]
+async fn retransmission_interval_follows_measured_round_trips() {
+    // A fast server teaches the resolver a short RTO: a dropped first datagram is then
+    // sent again after ~50 ms, not after the initial 1 s.
+    let server = DnsServer::start([example_com()]).unwrap();
+    let r = resolver(config(&[&server]).timeout(Duration::from_secs(3)));
+    for _ in 0..20 {
+        assert_outcome(&r.lookup("example.com", RecordType::A).await, Outcome::Ok);
+    }
+    server.set_behavior("example.com", Behavior::DropFirst(1));
+    let start = Instant::now();
+    let l = r.lookup("example.com", RecordType::A).await;
+    let took = start.elapsed();
+    assert_outcome(&l, Outcome::Ok);
+    assert!(took < Duration::from_millis(400), "{took:?}");
+    assert_eq!(r.stats().timeouts, 1);
 }
 
 #[tokio::test]

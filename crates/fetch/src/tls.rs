@@ -59,7 +59,16 @@ impl TlsClient {
         extra_roots: &[CertificateDer<'static>],
         now: Option<UnixTime>,
     ) -> Result<Self, FetchError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut provider = rustls::crypto::ring::default_provider();
+        // Browsers' preference: AES-128-GCM first. Its SHA-256 transcript hash runs on
+        // the CPU's SHA extensions, where AES-256's SHA-384 does not.
+        provider.cipher_suites.sort_by_key(|s| match s.suite() {
+            rustls::CipherSuite::TLS13_AES_128_GCM_SHA256 => 0,
+            rustls::CipherSuite::TLS13_AES_256_GCM_SHA384 => 1,
+            rustls::CipherSuite::TLS13_CHACHA20_POLY1305_SHA256 => 2,
+            _ => 3,
+        });
+        let provider = Arc::new(provider);
         let mut roots = RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };

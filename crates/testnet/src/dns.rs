@@ -83,12 +83,15 @@ pub enum Behavior {
     Malformed,
     /// Answer normally after this delay.
     Delay(Duration),
+    /// Over UDP, drop the next this-many queries, then answer normally (a lost
+    /// datagram). Over TCP, answer normally.
+    DropFirst(u32),
 }
 
 impl Behavior {
     /// Parses the zone-file spelling: `normal`, `servfail`, `refused`, `drop`,
     /// `truncate-udp`, `wrong-id`, `wrong-id-only`, `malformed`, `delay 250ms`
-    /// (`ms` or `s`; `args` holds the tokens after the keyword).
+    /// (`ms` or `s`), `drop-first 2` (`args` holds the tokens after the keyword).
     fn parse(keyword: &str, args: &[String]) -> Result<Self, String> {
         let b = match keyword.to_ascii_lowercase().as_str() {
             "normal" => Self::Normal,
@@ -102,6 +105,13 @@ impl Behavior {
             "delay" => {
                 let arg = args.first().ok_or("delay needs a duration such as 250ms")?;
                 return parse_duration(arg).map(Self::Delay);
+            }
+            "drop-first" => {
+                let arg = args.first().ok_or("drop-first needs a count such as 1")?;
+                return arg
+                    .parse()
+                    .map(Self::DropFirst)
+                    .map_err(|_| format!("bad count {arg:?}"));
             }
             other => return Err(format!("unknown behavior {other:?}")),
         };
@@ -945,7 +955,17 @@ impl Shared {
         };
         let limit = if udp { q.udp_limit } else { 65_535 };
         match behavior {
-            Behavior::Normal => {}
+            Behavior::Normal | Behavior::DropFirst(0) => {}
+            Behavior::DropFirst(_) if !udp => {}
+            Behavior::DropFirst(_) => {
+                let mut map = self.behaviors.write().unwrap_or_else(|e| e.into_inner());
+                if let Some(Behavior::DropFirst(n)) = map.get_mut(name.as_str()) {
+                    if *n > 0 {
+                        *n -= 1;
+                        return Action::Silent;
+                    }
+                }
+            }
             Behavior::Drop => return Action::Silent,
             Behavior::Servfail | Behavior::Refused => {
                 let rcode = if behavior == Behavior::Servfail {

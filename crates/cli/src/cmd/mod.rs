@@ -16,24 +16,36 @@ use crate::usage;
 
 pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Scan(a) => runtime()?.block_on(scan::run(a)),
-        Command::Observe(a) => runtime()?.block_on(observe::observe(a)),
-        Command::Who(a) => runtime()?.block_on(observe::who(a)),
-        Command::Resolve(a) => runtime()?.block_on(resolve::run(a)),
+        Command::Scan(a) => runtime(a.net.threads)?.block_on(scan::run(a)),
+        Command::Observe(a) => runtime(a.net.threads)?.block_on(observe::observe(a)),
+        Command::Who(a) => runtime(a.net.threads)?.block_on(observe::who(a)),
+        Command::Resolve(a) => runtime(a.net.threads.or(Some(1)))?.block_on(resolve::run(a)),
         Command::Scans(a) => scan::list(a),
         Command::Report(a) => report::report(a),
         Command::Changes(a) => report::changes(a),
-        Command::Demo(a) => runtime()?.block_on(demo::run(a)),
+        Command::Demo(a) => runtime(None)?.block_on(demo::run(a)),
         Command::Catalog(c) => data::catalog(c),
         Command::Netdb(c) => data::netdb(c),
         Command::Watchlist(c) => data::watchlist(c),
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?)
+/// The async runtime: `threads` workers (one per core when not given); a single
+/// thread runs everything on the calling thread.
+fn runtime(threads: Option<u16>) -> anyhow::Result<tokio::runtime::Runtime> {
+    let rt = match threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
+        Some(n) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(usize::from(n))
+            .enable_all()
+            .build()?,
+        None => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?,
+    };
+    Ok(rt)
 }
 
 /// Reads targets from arguments and `-i FILE|-`; bad lines are a usage error that names

@@ -40,6 +40,7 @@ pub(crate) async fn run(a: ResolveArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (cfg, network) = netopts::probe_config(&a.net)?;
     let resolver = Resolver::new(cfg.dns, network)?;
+    let counters = resolver.clone();
     let start = Instant::now();
     let mut out = Out::new();
     let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
@@ -93,9 +94,16 @@ pub(crate) async fn run(a: ResolveArgs) -> anyhow::Result<()> {
     out.flush()?;
     if a.stats {
         let secs = start.elapsed().as_secs_f64();
+        let s = counters.stats();
         eprintln!(
-            "servedby resolve: {n} lookups ({ok} ok) in {secs:.2}s: {:.0} lookups/s",
-            n as f64 / secs.max(1e-9)
+            "servedby resolve: {n} lookups ({ok} ok) in {secs:.2}s: {:.0} lookups/s; \
+             {} queries sent, {} replies, {} timeouts, {} TCP fallbacks, {} stray replies",
+            n as f64 / secs.max(1e-9),
+            s.queries,
+            s.responses,
+            s.timeouts,
+            s.tcp_fallbacks,
+            s.dropped
         );
     }
     Ok(())
