@@ -439,7 +439,7 @@ impl Resolver {
                     let (msg, server, tcp) = if msg.truncated() {
                         inner.counters.inc_tcp_fallbacks();
                         let left = deadline.saturating_duration_since(Instant::now());
-                        match tcp::exchange(&inner.net, ns, &buf, qend, left).await {
+                        match Box::pin(tcp::exchange(&inner.net, ns, &buf, qend, left)).await {
                             Ok((m, addr)) => (m, addr, true),
                             Err(f) => {
                                 last = Some(Failure::new(

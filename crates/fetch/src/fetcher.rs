@@ -45,6 +45,37 @@ pub struct Fetcher {
     limiter: KeyedLimiter<String>,
     user_agent: HeaderValue,
     accept: HeaderValue,
+    /// Idle keep-alive connections of [`Fetcher::get`] by origin: one RDAP server
+    /// answers for many domains, and a new TCP (and TLS) connection per domain costs
+    /// both sides far more than the request.
+    idle: std::sync::Mutex<std::collections::HashMap<String, Vec<Pooled>>>,
+}
+
+/// Idle connections kept per origin.
+const POOL_PER_ORIGIN: usize = 8;
+/// Origins with idle connections kept (the map starts over beyond this).
+const POOL_ORIGINS: usize = 64;
+/// How long an idle connection is kept (servers close theirs after 60–75 s).
+const POOL_IDLE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// A kept-alive HTTP/1.1 connection: its request handle, the task driving it
+/// (aborted when this is dropped), and what was learned when it was opened.
+struct Pooled {
+    sender: hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
+    /// Held for its `Drop`: the connection task lives as long as this entry.
+    _task: AbortOnDrop,
+    dialed: SocketAddr,
+    verdict: Option<CertVerdict>,
+    since: std::time::Instant,
+}
+
+/// Aborts a spawned connection task when dropped, so nothing outlives its owner.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -83,6 +114,11 @@ struct Exchange<'a> {
     unsupported_coding: Option<String>,
     /// Whether the landed body was received to its end.
     complete: bool,
+    /// Ask for keep-alive and hand back the connection of a complete exchange
+    /// ([`Fetcher::get`] only).
+    keep_alive: bool,
+    /// The connection that served the landed response, reusable.
+    reusable: Option<Pooled>,
 }
 
 impl<'a> Exchange<'a> {
@@ -106,6 +142,8 @@ impl<'a> Exchange<'a> {
             decoder: None,
             unsupported_coding: None,
             complete: false,
+            keep_alive: false,
+            reusable: None,
         }
     }
 
@@ -141,6 +179,7 @@ impl Fetcher {
             tls,
             user_agent,
             accept,
+            idle: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -264,8 +303,37 @@ impl Fetcher {
             });
         }
         let accept = HeaderValue::from_static(GET_ACCEPT);
+        let origin = parsed.origin().ascii_serialization();
         let mut ex = Exchange::new(None, &accept, max_bytes, false);
-        self.run(&mut ex, parsed).await?;
+        ex.keep_alive = true;
+        let mut reused = false;
+        if let Some(conn) = self.take_idle(&origin) {
+            let deadline = Instant::now() + self.config.timeout;
+            let pooled = tokio::time::timeout_at(deadline, self.pooled_hop(&mut ex, conn, &parsed));
+            match pooled.await {
+                Ok(Ok(true)) => reused = true,
+                // The kept connection failed before any response (the server closed it
+                // while idle): start over on a new connection, as if it had not existed.
+                Ok(Ok(false)) => {
+                    ex = Exchange {
+                        keep_alive: true,
+                        ..Exchange::new(None, &accept, max_bytes, false)
+                    }
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => {
+                    return Err(FetchError::Timeout {
+                        after: self.config.timeout,
+                    })
+                }
+            }
+        }
+        if !reused {
+            self.run(&mut ex, parsed).await?;
+        }
+        if let (true, Some(conn)) = (ex.complete, ex.reusable.take()) {
+            self.put_idle(&origin, conn);
+        }
         let decoded = ex
             .decoder
             .take()
@@ -301,6 +369,82 @@ impl Fetcher {
             remote,
             tls_verdict: ex.tls_verdict,
         })
+    }
+
+    /// An idle connection to `origin` that is still open, if any.
+    fn take_idle(&self, origin: &str) -> Option<Pooled> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let list = idle.get_mut(origin)?;
+        while let Some(c) = list.pop() {
+            if !c.sender.is_closed() && c.since.elapsed() < POOL_IDLE {
+                return Some(c);
+            }
+        }
+        None
+    }
+
+    fn put_idle(&self, origin: &str, conn: Pooled) {
+        if conn.sender.is_closed() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() >= POOL_ORIGINS && !idle.contains_key(origin) {
+            idle.clear();
+        }
+        let list = idle.entry(origin.to_string()).or_default();
+        list.retain(|c| !c.sender.is_closed() && c.since.elapsed() < POOL_IDLE);
+        if list.len() < POOL_PER_ORIGIN {
+            list.push(conn);
+        }
+    }
+
+    /// One request on a kept connection. `Ok(false)`: the connection failed before a
+    /// response arrived (nothing was recorded; the caller starts over). A redirect is
+    /// not followed here: it ends the exchange like a landed response would not, so
+    /// the caller starts over on the normal path too.
+    async fn pooled_hop(
+        &self,
+        ex: &mut Exchange<'_>,
+        mut conn: Pooled,
+        url: &Url,
+    ) -> Result<bool, FetchError> {
+        let name = match url.host() {
+            Some(Host::Domain(d)) => normalize_host(d),
+            Some(other) => other.to_string(),
+            None => return Ok(false),
+        };
+        let _permit = self.limiter.acquire(&name).await;
+        let request = self.request(url, ex.accept, true)?;
+        if conn.sender.ready().await.is_err() {
+            return Ok(false);
+        }
+        let Ok(response) = conn.sender.send_request(request).await else {
+            return Ok(false);
+        };
+        if matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+            return Ok(false);
+        }
+        ex.tls_verdict = conn.verdict;
+        ex.remote = Some(conn.dialed);
+        let dialed = conn.dialed;
+        ex.reusable = Some(Pooled {
+            since: std::time::Instant::now(),
+            ..conn
+        });
+        match self
+            .response(
+                ex,
+                response,
+                url,
+                dialed,
+                None::<Pin<&mut NoConn>>,
+                &mut true,
+            )
+            .await?
+        {
+            HopEnd::Landed => Ok(true),
+            HopEnd::Redirect(_) => Ok(false),
+        }
     }
 
     /// Runs a redirect chain from `start` under one deadline.
@@ -549,13 +693,70 @@ impl Fetcher {
             .handshake::<_, Empty<Bytes>>(TokioIo::new(io))
             .await
             .map_err(protocol)?;
+        let request = self.request(url, ex.accept, ex.keep_alive)?;
+        if ex.keep_alive {
+            // The connection may be kept for the next request: it is driven by its own
+            // task, which is aborted whenever its owner (this hop, or the pool) drops it.
+            let task = AbortOnDrop(
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                })
+                .abort_handle(),
+            );
+            let response = sender.send_request(request).await.map_err(protocol)?;
+            ex.reusable = Some(Pooled {
+                sender,
+                _task: task,
+                dialed,
+                verdict: ex.tls_verdict,
+                since: std::time::Instant::now(),
+            });
+            return self
+                .response(
+                    ex,
+                    response,
+                    url,
+                    dialed,
+                    None::<Pin<&mut NoConn>>,
+                    &mut true,
+                )
+                .await;
+        }
         let mut conn = std::pin::pin!(conn);
         let mut conn_done = false;
-        let request = self.request(url, ex.accept)?;
         let response = drive(conn.as_mut(), &mut conn_done, sender.send_request(request))
             .await
             .map_err(protocol)?;
+        self.response(
+            ex,
+            response,
+            url,
+            dialed,
+            Some(conn.as_mut()),
+            &mut conn_done,
+        )
+        .await
+    }
 
+    /// Records a response's head and either returns its redirect or reads the landed
+    /// body through the bounded decoder, driving `conn` (when the connection has no
+    /// task of its own) while waiting.
+    async fn response<C>(
+        &self,
+        ex: &mut Exchange<'_>,
+        response: hyper::Response<hyper::body::Incoming>,
+        url: &Url,
+        dialed: SocketAddr,
+        mut conn: Option<Pin<&mut C>>,
+        conn_done: &mut bool,
+    ) -> Result<HopEnd, FetchError>
+    where
+        C: Future<Output = hyper::Result<()>>,
+    {
+        let protocol = |e: hyper::Error| FetchError::Protocol {
+            addr: dialed,
+            detail: e.to_string(),
+        };
         let status = response.status().as_u16();
         let headers: Vec<(String, String)> = response
             .headers()
@@ -589,6 +790,7 @@ impl Fetcher {
         if let Some(location) = location {
             // The redirect's body is never read: dropping the response closes the
             // connection.
+            ex.reusable = None;
             return Ok(HopEnd::Redirect(location));
         }
 
@@ -598,12 +800,19 @@ impl Fetcher {
         let decoder = ex.decoder.insert(decoder);
         let mut body = response.into_body();
         loop {
-            match drive(conn.as_mut(), &mut conn_done, body.frame()).await {
+            let frame = match conn.as_mut() {
+                Some(c) => drive(c.as_mut(), conn_done, body.frame()).await,
+                None => body.frame().await,
+            };
+            match frame {
                 None => {
                     ex.complete = true;
                     return Ok(HopEnd::Landed);
                 }
-                Some(Err(e)) => return Err(protocol(e)),
+                Some(Err(e)) => {
+                    ex.reusable = None;
+                    return Err(protocol(e));
+                }
                 Some(Ok(frame)) => {
                     let Ok(data) = frame.into_data() else {
                         continue;
@@ -611,12 +820,16 @@ impl Fetcher {
                     match decoder.feed(&data) {
                         Fed::More => {}
                         // Stop reading; dropping the body closes the connection.
-                        Fed::Full => return Ok(HopEnd::Landed),
+                        Fed::Full => {
+                            ex.reusable = None;
+                            return Ok(HopEnd::Landed);
+                        }
                         Fed::Corrupt(detail) => {
+                            ex.reusable = None;
                             return Err(FetchError::Protocol {
                                 addr: dialed,
                                 detail,
-                            })
+                            });
                         }
                     }
                 }
@@ -628,6 +841,7 @@ impl Fetcher {
         &self,
         url: &Url,
         accept: &HeaderValue,
+        keep_alive: bool,
     ) -> Result<hyper::Request<Empty<Bytes>>, FetchError> {
         let target = &url[Position::BeforePath..Position::AfterQuery];
         let host = url.host_str().unwrap_or_default();
@@ -636,21 +850,25 @@ impl Fetcher {
             Some(p) => format!("{host}:{p}"),
             None => host.to_string(),
         };
-        hyper::Request::builder()
+        let mut builder = hyper::Request::builder()
             .method(hyper::Method::GET)
             .uri(if target.is_empty() { "/" } else { target })
             .header(header::HOST, host_header)
             .header(header::USER_AGENT, self.user_agent.clone())
             .header(header::ACCEPT, accept.clone())
-            .header(header::ACCEPT_ENCODING, "gzip, deflate, br")
-            .header(header::CONNECTION, "close")
-            .body(Empty::new())
-            .map_err(|e| FetchError::BadUrl {
-                url: url.to_string(),
-                reason: e.to_string(),
-            })
+            .header(header::ACCEPT_ENCODING, "gzip, deflate, br");
+        if !keep_alive {
+            builder = builder.header(header::CONNECTION, "close");
+        }
+        builder.body(Empty::new()).map_err(|e| FetchError::BadUrl {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })
     }
 }
+
+/// The connection type of a hop whose connection is driven by its own task.
+type NoConn = std::future::Pending<hyper::Result<()>>;
 
 /// Polls `fut` to completion while also driving the hyper connection `conn`, without
 /// spawning a task: everything belonging to a hop is dropped with it (on completion or

@@ -681,6 +681,84 @@ async fn get_fetches_json_with_typed_errors() {
 }
 
 #[tokio::test]
+async fn get_keeps_connections_alive_per_origin() {
+    let ca = TestCa::preset(Preset::GoogleWe1);
+    let server = WebServer::start(vec![Site::new("rdap.example")
+        .chain(ca.issue_leaf(&["rdap.example"], Validity::current()))
+        .route(
+            "/domain/a.com",
+            Response::json(r#"{"ldhName":"a.com"}"#).gzip(),
+        )
+        .route("/domain/b.com", Response::json(r#"{"ldhName":"b.com"}"#))
+        .route("/domain/big.com", Response::json("[1]").huge(100_000))])
+    .await
+    .unwrap();
+    let resolver = StaticResolver::new().with("rdap.example", &[public_ip()]);
+    let f = fetcher_with(&server, &[&ca], base_config(), Arc::new(resolver));
+    for i in 0..6 {
+        let d = if i % 2 == 0 { "a.com" } else { "b.com" };
+        let resp = f
+            .get(&format!("https://rdap.example/domain/{d}"), 10_000)
+            .await
+            .unwrap();
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.body, format!(r#"{{"ldhName":"{d}"}}"#).as_bytes());
+        assert_eq!(resp.tls_verdict, Some(CertVerdict::Valid));
+        assert_eq!(resp.remote, server.https_addr());
+    }
+    // Six requests, one connection (and one TLS handshake).
+    assert_eq!(server.requests().len(), 6);
+    assert_eq!(server.connections(), 1);
+    // A response cut at the size limit leaves the connection unusable: it is closed,
+    // and the next request opens a new one.
+    let err = f
+        .get("https://rdap.example/domain/big.com", 10_000)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, FetchError::BodyTooLarge { .. }), "{err}");
+    let resp = f
+        .get("https://rdap.example/domain/a.com", 10_000)
+        .await
+        .unwrap();
+    assert_eq!(resp.status, 200);
+    assert_eq!(server.connections(), 2);
+    // Pages of a site are never fetched on kept connections.
+    let before = server.connections();
+    let _ = f.fetch_site("rdap.example", &[public_ip()]).await;
+    let _ = f.fetch_site("rdap.example", &[public_ip()]).await;
+    assert_eq!(server.connections(), before + 2);
+}
+
+#[tokio::test]
+async fn get_recovers_when_the_server_closed_a_kept_connection() {
+    let ca = TestCa::preset(Preset::GoogleWe1);
+    let server = WebServer::start(vec![Site::new("rdap.example")
+        .chain(ca.issue_leaf(&["rdap.example"], Validity::current()))
+        .route("/domain/a.com", Response::json("{}"))])
+    .await
+    .unwrap();
+    let resolver = StaticResolver::new().with("rdap.example", &[public_ip()]);
+    let f = fetcher_with(&server, &[&ca], base_config(), Arc::new(resolver));
+    assert_eq!(
+        f.get("https://rdap.example/domain/a.com", 100)
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+    server.close_idle_connections();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        f.get("https://rdap.example/domain/a.com", 100)
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+    assert_eq!(server.connections(), 2);
+}
+
+#[tokio::test]
 async fn per_host_limit_serialises_connections_to_one_host() {
     let ca = TestCa::preset(Preset::DigiCertG2);
     let server = WebServer::start(vec![Site::new("slow.example")

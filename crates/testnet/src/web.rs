@@ -398,6 +398,7 @@ impl WebServerBuilder {
             http_connections: AtomicU64::new(0),
             requests: Mutex::new(Vec::new()),
             stop: stop_rx,
+            close_idle: tokio::sync::Notify::new(),
         });
         let server = WebServer {
             https_addr: https.local_addr()?,
@@ -456,6 +457,12 @@ impl WebServer {
         self.state.http_connections.load(Ordering::Relaxed)
     }
 
+    /// Closes every kept-alive connection that is idle (as a server does when its
+    /// keep-alive timeout passes); connections in the middle of a request finish it.
+    pub fn close_idle_connections(&self) {
+        self.state.close_idle.notify_waiters();
+    }
+
     /// TCP connections accepted on both listeners.
     pub fn connections(&self) -> u64 {
         self.https_connections() + self.http_connections()
@@ -475,6 +482,8 @@ struct State {
     http_connections: AtomicU64,
     requests: Mutex<Vec<RequestLog>>,
     stop: watch::Receiver<()>,
+    /// Tells every open connection to close once it is idle.
+    close_idle: tokio::sync::Notify,
 }
 
 /// Picks the certificate by SNI, falling back to the default chain.
@@ -623,14 +632,22 @@ async fn serve_http<S>(stream: S, state: Arc<State>, scheme: Scheme, sni: Option
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let state_for_close = state.clone();
     let svc = service_fn(move |req| {
         let state = state.clone();
         let sni = sni.clone();
         async move { Ok::<_, Infallible>(respond(&state, scheme, sni, req).await) }
     });
-    let _ = hyper::server::conn::http1::Builder::new()
-        .serve_connection(TokioIo::new(stream), svc)
-        .await;
+    let close_state = state_for_close;
+    let conn =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+    let mut conn = std::pin::pin!(conn);
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            () = close_state.close_idle.notified() => conn.as_mut().graceful_shutdown(),
+        }
+    }
 }
 
 async fn respond(
