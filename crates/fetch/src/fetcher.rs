@@ -61,6 +61,8 @@ const POOL_IDLE: std::time::Duration = std::time::Duration::from_secs(20);
 /// A kept-alive HTTP/1.1 connection: its request handle, the task driving it
 /// (aborted when this is dropped), and what was learned when it was opened.
 struct Pooled {
+    /// `scheme://host[:port]` of the requests it may carry.
+    origin: String,
     sender: hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
     /// Held for its `Drop`: the connection task lives as long as this entry.
     _task: AbortOnDrop,
@@ -205,6 +207,9 @@ impl Fetcher {
             self.config.max_body,
             true,
         );
+        // A redirect to the same origin (`/` → `/en/`) is followed on the same
+        // connection, as a browser would; the connection is closed when the page is in.
+        ex.keep_alive = true;
         let mut result = self.run(&mut ex, https.clone()).await;
         let mut https_error = None;
         if let Err(e) = &result {
@@ -306,31 +311,8 @@ impl Fetcher {
         let origin = parsed.origin().ascii_serialization();
         let mut ex = Exchange::new(None, &accept, max_bytes, false);
         ex.keep_alive = true;
-        let mut reused = false;
-        if let Some(conn) = self.take_idle(&origin) {
-            let deadline = Instant::now() + self.config.timeout;
-            let pooled = tokio::time::timeout_at(deadline, self.pooled_hop(&mut ex, conn, &parsed));
-            match pooled.await {
-                Ok(Ok(true)) => reused = true,
-                // The kept connection failed before any response (the server closed it
-                // while idle): start over on a new connection, as if it had not existed.
-                Ok(Ok(false)) => {
-                    ex = Exchange {
-                        keep_alive: true,
-                        ..Exchange::new(None, &accept, max_bytes, false)
-                    }
-                }
-                Ok(Err(e)) => return Err(e),
-                Err(_) => {
-                    return Err(FetchError::Timeout {
-                        after: self.config.timeout,
-                    })
-                }
-            }
-        }
-        if !reused {
-            self.run(&mut ex, parsed).await?;
-        }
+        ex.reusable = self.take_idle(&origin);
+        self.run(&mut ex, parsed).await?;
         if let (true, Some(conn)) = (ex.complete, ex.reusable.take()) {
             self.put_idle(&origin, conn);
         }
@@ -398,41 +380,27 @@ impl Fetcher {
         }
     }
 
-    /// One request on a kept connection. `Ok(false)`: the connection failed before a
-    /// response arrived (nothing was recorded; the caller starts over). A redirect is
-    /// not followed here: it ends the exchange like a landed response would not, so
-    /// the caller starts over on the normal path too.
-    async fn pooled_hop(
+    /// One request on a kept-alive connection to the same origin. `None`: the
+    /// connection failed before any response (the server closed it while idle), so
+    /// nothing was recorded and the caller opens a new one.
+    async fn reuse_hop(
         &self,
         ex: &mut Exchange<'_>,
         mut conn: Pooled,
         url: &Url,
-    ) -> Result<bool, FetchError> {
-        let name = match url.host() {
-            Some(Host::Domain(d)) => normalize_host(d),
-            Some(other) => other.to_string(),
-            None => return Ok(false),
+    ) -> Option<Result<HopEnd, FetchError>> {
+        let request = match self.request(url, ex.accept, true) {
+            Ok(r) => r,
+            Err(e) => return Some(Err(e)),
         };
-        let _permit = self.limiter.acquire(&name).await;
-        let request = self.request(url, ex.accept, true)?;
-        if conn.sender.ready().await.is_err() {
-            return Ok(false);
-        }
-        let Ok(response) = conn.sender.send_request(request).await else {
-            return Ok(false);
-        };
-        if matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
-            return Ok(false);
-        }
-        ex.tls_verdict = conn.verdict;
-        ex.remote = Some(conn.dialed);
+        conn.sender.ready().await.ok()?;
+        let response = conn.sender.send_request(request).await.ok()?;
         let dialed = conn.dialed;
-        ex.reusable = Some(Pooled {
-            since: std::time::Instant::now(),
-            ..conn
-        });
-        match self
-            .response(
+        ex.tls_verdict = conn.verdict;
+        ex.remote = Some(dialed);
+        ex.reusable = Some(conn);
+        Some(
+            self.response(
                 ex,
                 response,
                 url,
@@ -440,11 +408,8 @@ impl Fetcher {
                 None::<Pin<&mut NoConn>>,
                 &mut true,
             )
-            .await?
-        {
-            HopEnd::Landed => Ok(true),
-            HopEnd::Redirect(_) => Ok(false),
-        }
+            .await,
+        )
     }
 
     /// Runs a redirect chain from `start` under one deadline.
@@ -501,6 +466,14 @@ impl Fetcher {
             .port_or_known_default()
             .unwrap_or(if https { 443 } else { 80 });
         let _permit = self.limiter.acquire(&name).await;
+
+        if let Some(conn) = ex.reusable.take() {
+            if conn.origin == url.origin().ascii_serialization() && !conn.sender.is_closed() {
+                if let Some(end) = self.reuse_hop(ex, conn, url).await {
+                    return end;
+                }
+            }
+        }
 
         let observe = https && ex.observe_tls;
         if observe {
@@ -705,6 +678,7 @@ impl Fetcher {
             );
             let response = sender.send_request(request).await.map_err(protocol)?;
             ex.reusable = Some(Pooled {
+                origin: url.origin().ascii_serialization(),
                 sender,
                 _task: task,
                 dialed,
@@ -788,9 +762,12 @@ impl Fetcher {
             headers,
         });
         if let Some(location) = location {
-            // The redirect's body is never read: dropping the response closes the
-            // connection.
-            ex.reusable = None;
+            // A kept-alive connection can carry the next hop if the redirect's (small)
+            // body is read to its end promptly; otherwise it is dropped, unread, which
+            // closes the connection.
+            if ex.reusable.is_some() && !drain(response.into_body()).await {
+                ex.reusable = None;
+            }
             return Ok(HopEnd::Redirect(location));
         }
 
@@ -865,6 +842,28 @@ impl Fetcher {
             reason: e.to_string(),
         })
     }
+}
+
+/// Reads a redirect's body to its end if it is small and arrives promptly, so its
+/// connection can carry the next request. Whether it did.
+async fn drain(mut body: hyper::body::Incoming) -> bool {
+    const MAX: usize = 64 * 1024;
+    let read = async {
+        let mut seen = 0usize;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else { return false };
+            if let Some(d) = frame.data_ref() {
+                seen += d.len();
+                if seen > MAX {
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    tokio::time::timeout(std::time::Duration::from_millis(500), read)
+        .await
+        .unwrap_or(false)
 }
 
 /// The connection type of a hop whose connection is driven by its own task.

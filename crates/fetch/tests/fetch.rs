@@ -124,7 +124,8 @@ async fn valid_chain_is_recorded_in_full() {
     assert_eq!(req.sni.as_deref(), Some("www.example.com"));
     assert_eq!(req.header("host"), Some("www.example.com"));
     assert_eq!(req.header("accept-encoding"), Some("gzip, deflate, br"));
-    assert_eq!(req.header("connection"), Some("close"));
+    // Kept alive for a same-origin redirect; closed by us once the page is in.
+    assert_eq!(req.header("connection"), None);
     assert!(req
         .header("user-agent")
         .unwrap_or("")
@@ -368,6 +369,9 @@ async fn redirects_are_followed_across_hosts_and_schemes() {
         )
     );
     assert_eq!(hosts[1], (None, Some("www.example.com".to_string())));
+    // Five hops, four connections: the same-origin redirect (`/` → `/home?lang=en` on
+    // https://www.example.com) reused its connection; every other hop opened its own.
+    assert_eq!(server.connections(), 4);
 }
 
 #[tokio::test]
@@ -412,6 +416,11 @@ async fn ten_redirects_are_followed_and_the_eleventh_is_an_error() {
     assert_eq!(r.http.outcome, Outcome::Ok, "{:?}", r.http.detail);
     assert_eq!(r.http.data.hops.len(), 11);
     assert_eq!(&r.body[..], PAGE.as_bytes());
+    assert_eq!(
+        ok.connections(),
+        1,
+        "same-origin redirects share a connection"
+    );
 
     let too_many = WebServer::start(vec![redirect_chain(10).chain(chain)])
         .await
