@@ -101,6 +101,7 @@
 mod own;
 
 use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::net::IpAddr;
 
 use servedby_catalog::{Catalog, Hit, Hits, Provider, Rule, RuleKind};
@@ -248,6 +249,52 @@ impl RuleOf<'_> {
             Self::As(asn) => Cow::Owned(format!("netdb AS{asn}")),
         }
     }
+
+    /// The label, written into `buf` when it is not stored (no allocation).
+    fn label_in<'b>(&'b self, buf: &'b mut AsLabel) -> &'b str {
+        match self {
+            Self::Catalog(r) => r.label(),
+            Self::As(asn) => buf.write(*asn),
+        }
+    }
+
+    /// Compares labels as strings, without building them.
+    fn cmp_label(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (Self::Catalog(a), Self::Catalog(b)) => cmp_str(a.label(), b.label()),
+            _ => {
+                let (mut x, mut y) = (AsLabel::default(), AsLabel::default());
+                self.label_in(&mut x).cmp(other.label_in(&mut y))
+            }
+        }
+    }
+}
+
+/// A stack buffer for `"netdb AS<n>"`.
+#[derive(Default)]
+struct AsLabel {
+    buf: [u8; 24],
+}
+
+impl AsLabel {
+    fn write(&mut self, asn: u32) -> &str {
+        const PREFIX: &[u8] = b"netdb AS";
+        self.buf[..PREFIX.len()].copy_from_slice(PREFIX);
+        let mut digits = [0u8; 10];
+        let mut i = digits.len();
+        let mut n = asn;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let end = PREFIX.len() + digits.len() - i;
+        self.buf[PREFIX.len()..end].copy_from_slice(&digits[i..]);
+        std::str::from_utf8(&self.buf[..end]).unwrap_or_default()
+    }
 }
 
 /// One piece of attribution before merging; evidence strings are built only for the
@@ -256,18 +303,50 @@ impl RuleOf<'_> {
 struct Signal<'a, 'o> {
     service: Service,
     embed_kind: Option<EmbedKind>,
-    who: Who<'a>,
-    rule: RuleOf<'a>,
-    weight: f64,
+    /// Whether the signal came from an address (may be folded into a CDN).
+    from_address: bool,
+    source: Source<'a>,
     /// Observation label (`dns:A`, `html`, …); with the rule kind it says which
     /// signals are independent.
     observation: &'static str,
     /// The DNS name or web host the signal is about.
     host: Cow<'o, str>,
-    /// Whether the signal came from an address (may be folded into a CDN).
-    from_address: bool,
     value: Cow<'o, str>,
-    at: Timestamp,
+    at: &'o Timestamp,
+}
+
+/// The provider and rule behind a signal (kept small: signals are moved around).
+#[derive(Debug, Clone, Copy)]
+enum Source<'a> {
+    Catalog(&'a Provider, &'a Rule),
+    /// An AS the catalog does not know, named by the netdb.
+    As {
+        asn: u32,
+        org: &'a str,
+    },
+}
+
+impl<'a> Signal<'a, '_> {
+    fn who(&self) -> Who<'a> {
+        match self.source {
+            Source::Catalog(p, _) => Who::Catalog(p),
+            Source::As { asn, org } => Who::As { asn, org },
+        }
+    }
+
+    fn rule(&self) -> RuleOf<'a> {
+        match self.source {
+            Source::Catalog(_, r) => RuleOf::Catalog(r),
+            Source::As { asn, .. } => RuleOf::As(asn),
+        }
+    }
+
+    fn weight(&self) -> f64 {
+        match self.source {
+            Source::Catalog(_, r) => rule_weight(r.kind),
+            Source::As { .. } => UNKNOWN_AS_WEIGHT,
+        }
+    }
 }
 
 /// Collects signals for one target.
@@ -308,8 +387,9 @@ impl<'a> Attributor<'a> {
             catalog: self.catalog,
             netdb: self.netdb,
             own: Own::new(ctx),
-            signals: Vec::with_capacity(32),
+            signals: Vec::with_capacity(48),
         };
+        std::hint::black_box(warm(observations));
         for obs in observations {
             match &obs.data {
                 ObservationData::Dns(d) => c.dns(obs, d),
@@ -324,24 +404,147 @@ impl<'a> Attributor<'a> {
     }
 }
 
-/// Host of an absolute URL, without port and credentials (case kept).
-fn url_host(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority.rsplit('@').next().unwrap_or_default();
-    if let Some(v6) = host.strip_prefix('[') {
-        return v6.split(']').next().unwrap_or_default();
+/// Reads the first byte of every string attribution looks at, in one pass whose loads
+/// do not depend on each other, so the processor fetches them in parallel; the
+/// matching that follows then finds them in cache.
+fn warm(observations: &[Observation]) -> u64 {
+    fn t(s: &str) -> u64 {
+        u64::from(s.as_bytes().first().copied().unwrap_or(0))
     }
-    host.split(':').next().unwrap_or_default()
+    fn o(s: &Option<String>) -> u64 {
+        s.as_deref().map_or(0, t)
+    }
+    let mut x = 0u64;
+    for obs in observations {
+        x += t(&obs.host);
+        match &obs.data {
+            ObservationData::Dns(d) => {
+                x += t(&d.rtype);
+                x += d.cname_chain.iter().map(|c| t(c)).sum::<u64>();
+                x += d.answers.iter().map(|a| t(&a.value)).sum::<u64>();
+            }
+            ObservationData::Spf(s) => {
+                x += s
+                    .terms
+                    .iter()
+                    .map(|te| t(&te.name) + o(&te.value))
+                    .sum::<u64>();
+            }
+            ObservationData::Tls(tl) => {
+                x += tl
+                    .chain
+                    .iter()
+                    .map(|c| t(&c.issuer) + o(&c.issuer_cn) + o(&c.issuer_org))
+                    .sum::<u64>();
+            }
+            ObservationData::Http(h) => {
+                for hop in &h.hops {
+                    x += t(&hop.url);
+                    x += hop.headers.iter().map(|(n, v)| t(n) + t(v)).sum::<u64>();
+                }
+            }
+            ObservationData::Html(h) => {
+                x += t(&h.page_url);
+                x += h
+                    .resources
+                    .iter()
+                    .map(|r| t(&r.url) + t(&r.host))
+                    .sum::<u64>();
+            }
+            ObservationData::Rdap(r) => {
+                x += t(&r.domain) + o(&r.registrar);
+                x += r.nameservers.iter().map(|n| t(n)).sum::<u64>();
+            }
+        }
+    }
+    x
+}
+
+/// Host of an absolute URL, without port and credentials (case kept): after the first
+/// `://`, up to the first `/`, `?` or `#`, after the last `@`; inside `[…]` for IPv6,
+/// else up to the first `:`.
+fn url_host(url: &str) -> &str {
+    let b = url.as_bytes();
+    let from = (0..b.len().saturating_sub(2))
+        .find(|&i| b[i] == b':' && b[i + 1] == b'/' && b[i + 2] == b'/')
+        .map_or(0, |i| i + 3);
+    let to = b[from..]
+        .iter()
+        .position(|&c| matches!(c, b'/' | b'?' | b'#'))
+        .map_or(b.len(), |i| from + i);
+    let from = b[from..to]
+        .iter()
+        .rposition(|&c| c == b'@')
+        .map_or(from, |i| from + i + 1);
+    let (from, end) = if b.get(from) == Some(&b'[') {
+        (from + 1, b']')
+    } else {
+        (from, b':')
+    };
+    let to = b[from..to]
+        .iter()
+        .position(|&c| c == end)
+        .map_or(to, |i| from + i);
+    // Every cut is next to an ASCII byte, so it falls on a character boundary.
+    url.get(from..to).unwrap_or_default()
+}
+
+/// `s.trim()`, without decoding characters when both ends are visible ASCII (bytes
+/// 0x21..=0x7f are never white space).
+pub(crate) fn trim(s: &str) -> &str {
+    let visible = |b: Option<&u8>| matches!(b, Some(0x21..=0x7f));
+    if visible(s.as_bytes().first()) && visible(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
+/// `s` without trailing dots (the DNS root), scanning bytes rather than chars.
+pub(crate) fn trim_dots(s: &str) -> &str {
+    let end = s.bytes().rposition(|b| b != b'.').map_or(0, |i| i + 1);
+    &s[..end]
 }
 
 /// ASCII-lowercases only when needed (probe output is already lowercase).
 fn lower(s: &str) -> Cow<'_, str> {
-    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+    if s.bytes().fold(false, |up, b| up | b.is_ascii_uppercase()) {
         Cow::Owned(s.to_ascii_lowercase())
     } else {
         Cow::Borrowed(s)
     }
+}
+
+/// `text.parse::<IpAddr>().ok()`, reading the common dotted-quad form directly (four
+/// decimal octets, no leading zeros: a form the standard parser accepts with the same
+/// meaning) and leaving everything else to the standard parser.
+fn parse_ip(text: &str) -> Option<IpAddr> {
+    let b = text.as_bytes();
+    let mut octets = [0u8; 4];
+    let mut i = 0;
+    for (n, octet) in octets.iter_mut().enumerate() {
+        if n > 0 {
+            if b.get(i) != Some(&b'.') {
+                return text.parse().ok();
+            }
+            i += 1;
+        }
+        let start = i;
+        let mut value = 0u32;
+        while i < b.len() && i - start < 3 && b[i].is_ascii_digit() {
+            value = value * 10 + u32::from(b[i] - b'0');
+            i += 1;
+        }
+        let digits = i - start;
+        if digits == 0 || value > 255 || (digits > 1 && b[start] == b'0') {
+            return text.parse().ok();
+        }
+        *octet = value as u8;
+    }
+    if i != b.len() {
+        return text.parse().ok();
+    }
+    Some(IpAddr::from(octets))
 }
 
 /// Whether an address can be on the public internet (private, loopback, link-local and
@@ -433,17 +636,15 @@ impl<'a, 'o> Collector<'a, 'o> {
         host: Cow<'o, str>,
         from_address: bool,
         value: Cow<'o, str>,
-        at: Timestamp,
+        at: &'o Timestamp,
     ) {
         self.signals.push(Signal {
             service,
             embed_kind,
-            who: Who::Catalog(hit.provider),
-            rule: RuleOf::Catalog(hit.rule),
-            weight: rule_weight(hit.rule.kind),
+            from_address,
+            source: Source::Catalog(hit.provider, hit.rule),
             observation,
             host,
-            from_address,
             value,
             at,
         });
@@ -456,7 +657,7 @@ impl<'a, 'o> Collector<'a, 'o> {
         observation: &'static str,
         host: &Cow<'o, str>,
         value: &Cow<'o, str>,
-        at: Timestamp,
+        at: &'o Timestamp,
     ) {
         for hit in hits {
             let service = hit.rule.effective_service();
@@ -482,17 +683,17 @@ impl<'a, 'o> Collector<'a, 'o> {
             "MX" => "dns:MX",
             _ => return,
         };
-        let host = lower(obs.host.trim_end_matches('.'));
+        let host = lower(trim_dots(&obs.host));
         if matches!(label, "dns:A" | "dns:AAAA" | "dns:CNAME") {
             for name in &d.cname_chain {
                 self.cname(obs, label, &host, name);
             }
         }
         for rec in &d.answers {
-            let value = rec.value.trim();
+            let value = trim(&rec.value);
             match label {
                 "dns:A" | "dns:AAAA" => {
-                    if let Ok(ip) = value.parse::<IpAddr>() {
+                    if let Some(ip) = parse_ip(value) {
                         self.address(obs, label, &host, ip, value);
                     }
                 }
@@ -501,10 +702,10 @@ impl<'a, 'o> Collector<'a, 'o> {
                 _ => {
                     // MX presentation form: "<preference> <exchange>".
                     let exchange = value.rsplit(' ').next().unwrap_or(value);
-                    let exchange = exchange.trim_end_matches('.');
+                    let exchange = trim_dots(exchange);
                     if !exchange.is_empty() && !self.own.is_own_host(exchange) {
                         let hits = self.catalog.match_mx(exchange);
-                        self.push_hits(hits, label, &host, &lower(exchange), obs.at);
+                        self.push_hits(hits, label, &host, &lower(exchange), &obs.at);
                     }
                 }
             }
@@ -513,7 +714,7 @@ impl<'a, 'o> Collector<'a, 'o> {
 
     fn cname(
         &mut self,
-        obs: &Observation,
+        obs: &'o Observation,
         label: &'static str,
         host: &Cow<'o, str>,
         name: &'o str,
@@ -523,7 +724,7 @@ impl<'a, 'o> Collector<'a, 'o> {
 
     fn nameserver(
         &mut self,
-        obs: &Observation,
+        obs: &'o Observation,
         label: &'static str,
         host: &Cow<'o, str>,
         ns: &'o str,
@@ -535,24 +736,24 @@ impl<'a, 'o> Collector<'a, 'o> {
     /// target's own domains are skipped.
     fn suffix_name(
         &mut self,
-        obs: &Observation,
+        obs: &'o Observation,
         label: &'static str,
         host: &Cow<'o, str>,
         name: &'o str,
         matcher: fn(&'a Catalog, &str) -> Hits<'a>,
     ) {
-        let name = name.trim_end_matches('.');
+        let name = trim_dots(name);
         if name.is_empty() || self.own.is_own_host(name) {
             return;
         }
         let hits = matcher(self.catalog, name);
-        self.push_hits(hits, label, host, &lower(name), obs.at);
+        self.push_hits(hits, label, host, &lower(name), &obs.at);
     }
 
     /// An address of `host`: catalog prefixes first (most specific), else its AS.
     fn address(
         &mut self,
-        obs: &Observation,
+        obs: &'o Observation,
         label: &'static str,
         host: &Cow<'o, str>,
         ip: IpAddr,
@@ -570,7 +771,16 @@ impl<'a, 'o> Collector<'a, 'o> {
             for hit in prefix_hits {
                 let service = hit.rule.effective_service();
                 let value = Cow::Borrowed(text);
-                self.push(hit, service, None, label, host.clone(), true, value, obs.at);
+                self.push(
+                    hit,
+                    service,
+                    None,
+                    label,
+                    host.clone(),
+                    true,
+                    value,
+                    &obs.at,
+                );
             }
             return;
         }
@@ -584,17 +794,15 @@ impl<'a, 'o> Collector<'a, 'o> {
             self.signals.push(Signal {
                 service: Service::Hosting,
                 embed_kind: None,
-                who: Who::As {
+                from_address: true,
+                source: Source::As {
                     asn: info.asn,
                     org: info.org,
                 },
-                rule: RuleOf::As(info.asn),
-                weight: UNKNOWN_AS_WEIGHT,
                 observation: "netdb",
                 host: host.clone(),
-                from_address: true,
                 value,
-                at: obs.at,
+                at: &obs.at,
             });
             return;
         }
@@ -608,7 +816,7 @@ impl<'a, 'o> Collector<'a, 'o> {
                 host.clone(),
                 true,
                 value.clone(),
-                obs.at,
+                &obs.at,
             );
         }
     }
@@ -616,7 +824,7 @@ impl<'a, 'o> Collector<'a, 'o> {
     fn spf(&mut self, obs: &'o Observation, s: &'o SpfData) {
         // Only the target's own SPF chain says whom the target allows to send; the
         // includes inside a provider's record are that provider's business.
-        let record_host = obs.host.trim_end_matches('.');
+        let record_host = trim_dots(&obs.host);
         if s.via.is_some() && !self.own.is_own_host(record_host) {
             return;
         }
@@ -628,7 +836,7 @@ impl<'a, 'o> Collector<'a, 'o> {
             let Some(domain) = term.value.as_deref() else {
                 continue;
             };
-            let domain = domain.trim_end_matches('.');
+            let domain = trim_dots(domain);
             if domain.is_empty() || self.own.is_own_host(domain) {
                 continue;
             }
@@ -641,7 +849,7 @@ impl<'a, 'o> Collector<'a, 'o> {
             value.push(if term.name == "include" { ':' } else { '=' });
             value.push_str(domain);
             let value = Cow::Owned(value);
-            self.push_hits(hits, "spf", &host, &value, obs.at);
+            self.push_hits(hits, "spf", &host, &value, &obs.at);
         }
     }
 
@@ -669,7 +877,7 @@ impl<'a, 'o> Collector<'a, 'o> {
             {
                 let hits = self.catalog.match_cert_issuer(text);
                 if !hits.is_empty() {
-                    self.push_hits(hits, "tls", &host, &Cow::Borrowed(&leaf.issuer), obs.at);
+                    self.push_hits(hits, "tls", &host, &Cow::Borrowed(&leaf.issuer), &obs.at);
                     return;
                 }
             }
@@ -689,7 +897,7 @@ impl<'a, 'o> Collector<'a, 'o> {
                 shown.push_str(name);
                 shown.push_str(": ");
                 shown.push_str(value);
-                self.push_hits(hits, "http", &host, &Cow::Owned(shown), obs.at);
+                self.push_hits(hits, "http", &host, &Cow::Owned(shown), &obs.at);
             }
         }
     }
@@ -734,7 +942,7 @@ impl<'a, 'o> Collector<'a, 'o> {
                     page_host.clone(),
                     false,
                     value,
-                    obs.at,
+                    &obs.at,
                 );
             }
         }
@@ -751,7 +959,7 @@ impl<'a, 'o> Collector<'a, 'o> {
                     page_host.clone(),
                     false,
                     value,
-                    obs.at,
+                    &obs.at,
                 );
             }
         }
@@ -770,7 +978,7 @@ impl<'a, 'o> Collector<'a, 'o> {
         if let Some(name) = r.registrar.as_deref() {
             if !own_registrar {
                 let hits = self.catalog.match_registrar(name);
-                self.push_hits(hits, "rdap", &host, &Cow::Borrowed(name), obs.at);
+                self.push_hits(hits, "rdap", &host, &Cow::Borrowed(name), &obs.at);
             }
         }
         if let Some(id) = r.registrar_iana_id {
@@ -778,7 +986,7 @@ impl<'a, 'o> Collector<'a, 'o> {
                 let hits = self.catalog.match_registrar_iana(id);
                 if !hits.is_empty() {
                     let value = Cow::Owned(format!("IANA {id}"));
-                    self.push_hits(hits, "rdap", &host, &value, obs.at);
+                    self.push_hits(hits, "rdap", &host, &value, &obs.at);
                 }
             }
         }
@@ -810,6 +1018,55 @@ fn redirect_note(h: &HtmlData, all: &[Observation]) -> String {
     }
 }
 
+/// Compares two strings, equal at once when they are the same slice (labels, kinds and
+/// hosts shared between signals usually are).
+#[inline]
+fn cmp_str(a: &str, b: &str) -> Ordering {
+    if std::ptr::eq(a, b) {
+        Ordering::Equal
+    } else {
+        a.cmp(b)
+    }
+}
+
+/// Whether two strings are equal, at once when they are the same slice.
+#[inline]
+fn eq_str(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
+/// The order signals are grouped in, as one number: service, embed kind, provider id
+/// (catalog ids by rank, which orders them as strings; unknown ASes after them, by
+/// number). Today's services and embed kinds make it a 41-bit number.
+#[inline]
+fn group_key(s: &Signal<'_, '_>) -> u64 {
+    let kind = s.embed_kind.map_or(0, |k| 1 + k as u64);
+    let who = match s.source {
+        Source::Catalog(p, _) => u64::from(p.id_rank()),
+        Source::As { asn, .. } => (1 << 32) | u64::from(asn),
+    };
+    ((s.service as u64) << 37) | (kind << 33) | who
+}
+
+/// Bits for a signal's index when a group key and the index are packed into a word.
+const INDEX_BITS: u32 = 20;
+
+/// The order of signals within a relationship: observation, rule kind, host, value,
+/// rule, time; then the rule's source, so that which of two otherwise identical
+/// signals is kept never depends on the sort algorithm.
+fn evidence_cmp(a: &Signal<'_, '_>, b: &Signal<'_, '_>) -> Ordering {
+    cmp_str(a.observation, b.observation)
+        .then_with(|| cmp_str(a.rule().kind(), b.rule().kind()))
+        .then_with(|| cmp_str(&a.host, &b.host))
+        .then_with(|| cmp_str(&a.value, &b.value))
+        .then_with(|| a.rule().cmp_label(&b.rule()))
+        .then_with(|| a.at.cmp(b.at))
+        .then_with(|| match (a.rule(), b.rule()) {
+            (RuleOf::Catalog(x), RuleOf::Catalog(y)) => cmp_str(&x.source, &y.source),
+            _ => Ordering::Equal,
+        })
+}
+
 /// Folds, merges and orders signals into relationships.
 fn merge(
     scan_id: i64,
@@ -819,101 +1076,128 @@ fn merge(
 ) -> Vec<Relationship> {
     // A host whose CNAME or headers show company X's CDN is served by that CDN even
     // where the AS table calls the address X's hosting.
-    let mut cdn_hosts: Vec<(&str, WhoKey<'_>)> = Vec::new();
-    for s in &signals {
-        if s.service == Service::Cdn && !s.from_address {
-            cdn_hosts.push((&s.host, s.who.key()));
+    let cdn_hosts: Vec<usize> = (0..signals.len())
+        .filter(|&i| signals[i].service == Service::Cdn && !signals[i].from_address)
+        .collect();
+    if !cdn_hosts.is_empty() {
+        for i in 0..signals.len() {
+            let s = &signals[i];
+            let fold = s.from_address
+                && s.service == Service::Hosting
+                && cdn_hosts.iter().any(|&j| {
+                    let c = &signals[j];
+                    c.host == s.host && c.who().key() == s.who().key()
+                });
+            if fold {
+                signals[i].service = Service::Cdn;
+            }
         }
     }
-    let folds: Vec<usize> = signals
+
+    // Signals are large: they are grouped through (group key, index) pairs, packed
+    // into one word when they fit (sorting words is fastest).
+    let mut keyed: Vec<(u64, u32)> = signals
         .iter()
         .enumerate()
-        .filter(|(_, s)| {
-            s.from_address
-                && s.service == Service::Hosting
-                && cdn_hosts
-                    .iter()
-                    .any(|(h, k)| *h == &*s.host && *k == s.who.key())
-        })
-        .map(|(i, _)| i)
+        .map(|(i, s)| (group_key(s), i as u32))
         .collect();
-    for i in folds {
-        signals[i].service = Service::Cdn;
-    }
-
-    // Unstable sorts are deterministic here: ties are identical evidence, dropped below.
-    signals.sort_unstable_by(|a, b| {
-        (a.service, a.embed_kind, a.who.key()).cmp(&(b.service, b.embed_kind, b.who.key()))
-    });
-    let mut out = Vec::with_capacity(16);
-    let mut rest = &mut signals[..];
-    while !rest.is_empty() {
-        let first = (rest[0].service, rest[0].embed_kind, rest[0].who.key());
-        let n = rest
+    let packable =
+        signals.len() <= 1 << INDEX_BITS && keyed.iter().all(|&(k, _)| k >> (64 - INDEX_BITS) == 0);
+    if packable {
+        let mut packed: Vec<u64> = keyed
             .iter()
-            .take_while(|s| (s.service, s.embed_kind, s.who.key()) == first)
-            .count();
-        let (group, tail) = rest.split_at_mut(n);
-        out.push(relationship(scan_id, ctx, netdb_version, group));
-        rest = tail;
+            .map(|&(k, i)| (k << INDEX_BITS) | u64::from(i))
+            .collect();
+        packed.sort_unstable();
+        for (slot, p) in keyed.iter_mut().zip(packed) {
+            *slot = (p >> INDEX_BITS, (p & ((1 << INDEX_BITS) - 1)) as u32);
+        }
+    } else {
+        keyed.sort_unstable();
     }
-    out.sort_by(|a, b| {
-        (a.service, a.embed_kind, &a.provider.id, &a.provider.name).cmp(&(
-            b.service,
-            b.embed_kind,
-            &b.provider.id,
-            &b.provider.name,
-        ))
-    });
+    let mut order: Vec<u32> = keyed.iter().map(|&(_, i)| i).collect();
+    let mut out = Vec::with_capacity(keyed.len().min(32));
+    let mut at = 0;
+    while at < keyed.len() {
+        let n = keyed[at..]
+            .iter()
+            .take_while(|(k, _)| *k == keyed[at].0)
+            .count();
+        out.push(relationship(
+            scan_id,
+            ctx,
+            netdb_version,
+            &mut signals,
+            &mut order[at..at + n],
+        ));
+        at += n;
+    }
+    // Catalog providers already come in id order (ranks order ids as strings); the
+    // ids of unknown ASes ("as<N>") fall among them.
+    let unknown_as = keyed.iter().any(|&(k, _)| k & (1 << 32) != 0);
+    if unknown_as {
+        out.sort_by(|a, b| {
+            (a.service, a.embed_kind, &a.provider.id, &a.provider.name).cmp(&(
+                b.service,
+                b.embed_kind,
+                &b.provider.id,
+                &b.provider.name,
+            ))
+        });
+    }
     out
 }
 
+/// One relationship from the signals at `group` (indices into `signals`, all with the
+/// same service, embed kind and provider id); the signals' owned values are moved into
+/// the evidence.
 fn relationship(
     scan_id: i64,
     ctx: &TargetContext,
     netdb_version: &str,
-    group: &mut [Signal<'_, '_>],
+    signals: &mut [Signal<'_, '_>],
+    group: &mut [u32],
 ) -> Relationship {
-    let (service, embed_kind) = (group[0].service, group[0].embed_kind);
-    // The name comes from the strongest signal (CloudFront's CNAME over EC2's AS).
+    let first = &signals[group[0] as usize];
+    let (service, embed_kind) = (first.service, first.embed_kind);
+    // The name comes from the strongest signal (CloudFront's CNAME over EC2's AS);
+    // signals that tie on weight and name name the same provider.
     let best = group
         .iter()
+        .map(|&i| &signals[i as usize])
         .max_by(|a, b| {
-            a.weight
-                .total_cmp(&b.weight)
-                .then_with(|| b.who.name().cmp(a.who.name()))
+            a.weight()
+                .total_cmp(&b.weight())
+                .then_with(|| b.who().name().cmp(a.who().name()))
         })
-        .map_or(group[0].who, |s| s.who);
+        .map_or(first.who(), |s| s.who());
     // Sorted by observation and rule kind first, so each independent signal is a run.
-    group.sort_unstable_by(|a, b| {
-        (
-            a.observation,
-            a.rule.kind(),
-            &a.host,
-            &a.value,
-            a.rule.label(),
-            a.at,
-        )
-            .cmp(&(
-                b.observation,
-                b.rule.kind(),
-                &b.host,
-                &b.value,
-                b.rule.label(),
-                b.at,
-            ))
-    });
+    // Signals equal under `evidence_cmp` give identical evidence, so the order of ties
+    // does not matter; most groups are small enough for an insertion sort.
+    let cmp = |a: u32, b: u32| evidence_cmp(&signals[a as usize], &signals[b as usize]);
+    if group.len() > 16 {
+        group.sort_unstable_by(|&a, &b| cmp(a, b));
+    } else {
+        for n in 1..group.len() {
+            let mut k = n;
+            while k > 0 && cmp(group[k - 1], group[k]) == Ordering::Greater {
+                group.swap(k - 1, k);
+                k -= 1;
+            }
+        }
+    }
     let mut doubt = 1.0;
     let mut run: Option<((&str, &str), f64)> = None;
-    for s in group.iter() {
-        let key = (s.observation, s.rule.kind());
+    for &i in group.iter() {
+        let s = &signals[i as usize];
+        let key = (s.observation, s.rule().kind());
         match &mut run {
-            Some((k, w)) if *k == key => *w = w.max(s.weight),
+            Some((k, w)) if *k == key => *w = w.max(s.weight()),
             _ => {
                 if let Some((_, w)) = run {
                     doubt *= 1.0 - w;
                 }
-                run = Some((key, s.weight));
+                run = Some((key, s.weight()));
             }
         }
     }
@@ -923,28 +1207,33 @@ fn relationship(
     let confidence = ((1.0 - doubt) * 1000.0).round() / 1000.0;
 
     let mut evidence: Vec<Evidence> = Vec::with_capacity(group.len());
-    let mut prev: Option<&Signal<'_, '_>> = None;
-    for s in group.iter() {
-        let same = prev.is_some_and(|p| {
-            p.observation == s.observation
-                && p.host == s.host
-                && p.value == s.value
-                && p.rule.label() == s.rule.label()
+    // Signals are sorted, so a duplicate (same observation, host, value and rule)
+    // follows the signal it repeats; each is compared with the next before its
+    // strings are moved into the evidence.
+    let mut duplicate = false;
+    for (n, &i) in group.iter().enumerate() {
+        let next_duplicate = group.get(n + 1).is_some_and(|&j| {
+            let (p, s) = (&signals[i as usize], &signals[j as usize]);
+            eq_str(p.observation, s.observation)
+                && eq_str(&p.host, &s.host)
+                && eq_str(&p.value, &s.value)
+                && p.rule().cmp_label(&s.rule()) == Ordering::Equal
         });
-        prev = Some(s);
-        if same {
+        let skip = std::mem::replace(&mut duplicate, next_duplicate);
+        if skip {
             continue;
         }
+        let s = &mut signals[i as usize];
         evidence.push(Evidence {
             observation: s.observation.to_string(),
-            host: s.host.clone().into_owned(),
-            value: s.value.clone().into_owned(),
-            rule: s.rule.label().into_owned(),
-            source: match s.rule {
+            host: std::mem::take(&mut s.host).into_owned(),
+            value: std::mem::take(&mut s.value).into_owned(),
+            rule: s.rule().label().into_owned(),
+            source: match s.rule() {
                 RuleOf::Catalog(r) => r.source.clone(),
                 RuleOf::As(_) => format!("netdb {netdb_version}"),
             },
-            at: s.at,
+            at: *s.at,
         });
     }
     Relationship {
@@ -957,5 +1246,99 @@ fn relationship(
         provider: best.to_ref(),
         confidence,
         evidence,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The byte-level helpers against the standard-library forms they replace, on
+    //! generated strings drawn from the characters that matter to each.
+
+    use super::*;
+
+    /// Deterministic strings over `alphabet` (SplitMix64), lengths 0..=max.
+    fn strings(alphabet: &[&str], max: usize, n: usize) -> Vec<String> {
+        let mut state = 0x5eed_u64;
+        let mut next = move || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            (z ^ (z >> 31)) as usize
+        };
+        (0..n)
+            .map(|_| {
+                let len = next() % (max + 1);
+                (0..len)
+                    .map(|_| alphabet[next() % alphabet.len()])
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn reference_url_host(url: &str) -> &str {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host = authority.rsplit('@').next().unwrap_or_default();
+        if let Some(v6) = host.strip_prefix('[') {
+            return v6.split(']').next().unwrap_or_default();
+        }
+        host.split(':').next().unwrap_or_default()
+    }
+
+    #[test]
+    fn url_host_matches_the_string_splitting_form() {
+        let alphabet = [
+            "a", "b", ".", ":", "/", "//", "://", "?", "#", "@", "[", "]", "é", "https://",
+        ];
+        for url in strings(&alphabet, 12, 50_000) {
+            assert_eq!(url_host(&url), reference_url_host(&url), "{url:?}");
+        }
+        assert_eq!(url_host("https://u:p@[2606:4700::1]:443/x"), "2606:4700::1");
+        assert_eq!(
+            url_host("https://www.example.com:8443/a?b#c"),
+            "www.example.com"
+        );
+    }
+
+    #[test]
+    fn parse_ip_matches_the_standard_parser() {
+        let alphabet = [
+            "0", "1", "2", "5", "9", ".", ":", "25", "255", "256", "00", "f", " ",
+        ];
+        for text in strings(&alphabet, 12, 100_000) {
+            assert_eq!(parse_ip(&text), text.parse::<IpAddr>().ok(), "{text:?}");
+        }
+        for text in [
+            "1.2.3.4",
+            "0.0.0.0",
+            "255.255.255.255",
+            "01.2.3.4",
+            "1.2.3",
+            "::1",
+        ] {
+            assert_eq!(parse_ip(text), text.parse::<IpAddr>().ok(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn trims_match_the_char_forms() {
+        let alphabet = [
+            "a", ".", " ", "\t", "\u{a0}", "\u{3000}", "é", "\u{7f}", "\u{85}",
+        ];
+        for s in strings(&alphabet, 8, 50_000) {
+            assert_eq!(trim(&s), s.trim(), "{s:?}");
+            assert_eq!(trim_dots(&s), s.trim_end_matches('.'), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn as_labels_are_written_without_formatting() {
+        for asn in [0, 7, 10, 13335, 4_294_967_295] {
+            let mut buf = AsLabel::default();
+            assert_eq!(buf.write(asn), format!("netdb AS{asn}"));
+        }
+        let (a, b) = (RuleOf::As(9), RuleOf::As(10));
+        assert_eq!(a.cmp_label(&b), "netdb AS9".cmp("netdb AS10"));
     }
 }

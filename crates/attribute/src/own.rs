@@ -44,13 +44,14 @@ pub(crate) struct Own<'c> {
 
 impl<'c> Own<'c> {
     pub(crate) fn new(ctx: &'c TargetContext) -> Self {
-        let domains: Vec<&str> = ctx
-            .own_domains
-            .iter()
-            .chain(std::iter::once(&ctx.target))
-            .map(|d| d.trim().trim_end_matches('.'))
-            .filter(|d| !d.is_empty())
-            .collect();
+        let mut domains: Vec<&str> = Vec::with_capacity(ctx.own_domains.len() + 1);
+        for d in ctx.own_domains.iter().chain(std::iter::once(&ctx.target)) {
+            let d = crate::trim_dots(crate::trim(d));
+            // The target is usually among its own domains: each is checked once.
+            if !d.is_empty() && !domains.contains(&d) {
+                domains.push(d);
+            }
+        }
         let names = ctx
             .own_names
             .iter()
@@ -64,11 +65,12 @@ impl<'c> Own<'c> {
 
     /// Whether `host` is one of the own domains or a subdomain of one.
     pub(crate) fn is_own_host(&self, host: &str) -> bool {
-        let host = host.trim_end_matches('.');
+        let host = crate::trim_dots(host).as_bytes();
         self.domains.iter().any(|d| {
+            let d = d.as_bytes();
             host.len() >= d.len()
                 && host[host.len() - d.len()..].eq_ignore_ascii_case(d)
-                && (host.len() == d.len() || host.as_bytes()[host.len() - d.len() - 1] == b'.')
+                && (host.len() == d.len() || host[host.len() - d.len() - 1] == b'.')
         })
     }
 

@@ -2,10 +2,12 @@
 //!
 //! Attribution runs millions of lookups, so every rule kind gets the structure that
 //! answers in a few hash probes: ASNs and IANA ids in hash maps, IP prefixes in one
-//! hash map per prefix length (longest match first), domain suffixes in hash maps
-//! probed once per label of the name (walking from the whole name towards the TLD, so
-//! the most specific suffix wins), headers keyed by name. Substring rules (certificate
-//! issuers, registrar names, embed URLs) are few and scanned linearly.
+//! hash map per prefix length (longest match first), domain suffixes in a trie of
+//! labels read from the right (one probe per label of the name, each label hashed
+//! once, stopping at the first label no rule continues with; the deepest rule wins),
+//! headers keyed by name. Substring rules (certificate issuers, registrar names, embed
+//! URLs) are few and scanned linearly; embed URLs whose pattern starts with a host are
+//! only tried on URLs of that host.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -13,6 +15,7 @@ use std::net::IpAddr;
 use std::ops::Deref;
 
 use memchr::memmem::Finder;
+use memchr::{memchr, memchr2_iter, memchr3, memchr_iter, memrchr};
 
 use crate::rule::{Parsed, RuleKind};
 use crate::{Catalog, Hit, Provider};
@@ -85,7 +88,7 @@ impl Hasher for FxHasher {
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// A header rule: the lowercase text the value must contain (none: presence only).
-type HeaderRule = (Option<Box<str>>, RuleRef);
+pub(crate) type HeaderRule = (Option<Box<str>>, RuleRef);
 
 /// Rule references borrowed from an index, or collected when a filter applied (up to
 /// [`INLINE_REFS`] without allocating, as nearly every match has one or two rules).
@@ -127,8 +130,38 @@ impl Refs<'_> {
     }
 }
 
+impl Refs<'_> {
+    /// No references, inline.
+    pub(crate) fn empty() -> Self {
+        Self::Inline(
+            [RuleRef {
+                provider: 0,
+                rule: 0,
+            }; INLINE_REFS],
+            0,
+        )
+    }
+
+    /// Appends a reference, spilling to the heap past [`INLINE_REFS`].
+    fn push(&mut self, r: RuleRef) {
+        match self {
+            Self::Inline(a, n) if usize::from(*n) < INLINE_REFS => {
+                a[usize::from(*n)] = r;
+                *n += 1;
+            }
+            Self::Owned(v) => v.push(r),
+            _ => {
+                let mut v = self.to_vec();
+                v.push(r);
+                *self = Self::Owned(v);
+            }
+        }
+    }
+}
+
 impl Deref for Refs<'_> {
     type Target = [RuleRef];
+    #[inline]
     fn deref(&self) -> &[RuleRef] {
         match self {
             Self::Borrowed(s) => s,
@@ -169,6 +202,7 @@ impl<'a> Hits<'a> {
     }
 
     /// Whether no rule is left to yield.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -177,6 +211,7 @@ impl<'a> Hits<'a> {
 impl<'a> Iterator for Hits<'a> {
     type Item = Hit<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Hit<'a>> {
         let r = *self.refs.get(self.next)?;
         self.next += 1;
@@ -198,55 +233,312 @@ pub(crate) struct RuleRef {
     pub(crate) rule: u32,
 }
 
+/// Domain names as a trie of labels read from the right (`net` → `cloudfront` → …),
+/// its edges in one open-addressed hash table keyed by (parent node, label). Finding
+/// every suffix of a name that the trie holds costs one probe per label, reads each
+/// label once and stops at the first label no key continues with.
+#[derive(Debug)]
+pub(crate) struct LabelTrie {
+    /// The edges, at the slot of their hash (then the next free ones); a power of two
+    /// long, at most half full.
+    slots: Vec<Edge>,
+    /// Nodes by id; node 0 is the root (the empty suffix), parents come before children.
+    nodes: Vec<TrieNode>,
+}
+
+/// One edge of a [`LabelTrie`], with its label's key inline so that a probe reads one
+/// slot.
+#[derive(Debug, Clone, Default)]
+struct Edge {
+    /// The child's id + 1 (0: an empty slot).
+    id: u32,
+    parent: u32,
+    key: LabelKey,
+}
+
+/// A label as compared: its length and two words that together hold every byte of
+/// it when it has at most 16 (see [`LabelKey::of`]); longer labels keep their bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct LabelKey {
+    len: u32,
+    words: [u64; 2],
+}
+
+impl LabelKey {
+    /// Reads the label as whole words: bytes 0..8 and n-8..n for 8 to 16 bytes,
+    /// 0..4 and n-4..n for 4 to 7, the first, middle and last byte below 4. Two labels
+    /// of the same length up to 16 bytes are equal exactly when their words are.
+    #[inline]
+    fn of(label: &[u8]) -> Self {
+        let n = label.len();
+        let word = |at: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&label[at..at + 8]);
+            u64::from_le_bytes(w)
+        };
+        let half = |at: usize| {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(&label[at..at + 4]);
+            u64::from(u32::from_le_bytes(w))
+        };
+        let words = if n >= 8 {
+            [word(0), word(n - 8)]
+        } else if n >= 4 {
+            [half(0) | (half(n - 4) << 32), 0]
+        } else if n > 0 {
+            let b = |i: usize| u64::from(label[i]);
+            [b(0) | (b(n / 2) << 8) | (b(n - 1) << 16), 0]
+        } else {
+            [0, 0]
+        };
+        Self {
+            // Labels of 4 GiB do not occur; a longer one still compares its bytes.
+            len: n.min(u32::MAX as usize) as u32,
+            words,
+        }
+    }
+
+    /// The edge's hash, from the parent and the label's words (and for long labels,
+    /// the words in between).
+    #[inline]
+    fn hash(&self, parent: u32, label: &[u8]) -> u64 {
+        let mut h = FxHasher::default();
+        h.add(u64::from(parent) | (u64::from(self.len) << 32));
+        h.add(self.words[0]);
+        h.add(self.words[1]);
+        if label.len() > 16 {
+            h.write(&label[8..label.len() - 8]);
+        }
+        h.finish()
+    }
+}
+
+#[derive(Debug)]
+struct TrieNode {
+    parent: u32,
+    /// The whole label when it is longer than 16 bytes (else empty).
+    long: Box<[u8]>,
+}
+
+/// The root of a [`LabelTrie`].
+const ROOT: u32 = 0;
+
+impl Default for LabelTrie {
+    fn default() -> Self {
+        Self {
+            slots: vec![Edge::default(); 8],
+            nodes: vec![TrieNode {
+                parent: ROOT,
+                long: Box::default(),
+            }],
+        }
+    }
+}
+
+impl LabelTrie {
+    #[inline]
+    fn slot_of(&self, hash: u64) -> usize {
+        // The multiply leaves the high bits best mixed.
+        (hash >> 40) as usize & (self.slots.len() - 1)
+    }
+
+    /// The child of `parent` along `label`, if the trie has it.
+    #[inline]
+    fn child(&self, parent: u32, label: &[u8]) -> Option<u32> {
+        let key = LabelKey::of(label);
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot_of(key.hash(parent, label));
+        loop {
+            let edge = &self.slots[i];
+            if edge.id == 0 {
+                return None;
+            }
+            if edge.parent == parent
+                && edge.key == key
+                && (label.len() <= 16 || *self.nodes[(edge.id - 1) as usize].long == *label)
+            {
+                return Some(edge.id - 1);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The child of the root along `label` (dots and all), created as needed.
+    fn insert_label(&mut self, label: &[u8]) -> u32 {
+        match self.child(ROOT, label) {
+            Some(child) => child,
+            None => self.add(ROOT, label),
+        }
+    }
+
+    /// The rules of header `name` (lowercase).
+    pub(crate) fn header_rules<'h>(
+        &self,
+        rules: &'h [Vec<HeaderRule>],
+        name: &[u8],
+    ) -> &'h [HeaderRule] {
+        match self.child(ROOT, name) {
+            Some(node) => rules.get(node as usize).map_or(&[], Vec::as_slice),
+            None => &[],
+        }
+    }
+
+    /// The node of `name` (its labels, from the right), created as needed.
+    fn insert(&mut self, name: &[u8]) -> u32 {
+        let mut node = ROOT;
+        for_labels_from_right(name, |label, _| {
+            node = match self.child(node, label) {
+                Some(child) => child,
+                None => self.add(node, label),
+            };
+            true
+        });
+        node
+    }
+
+    fn add(&mut self, parent: u32, label: &[u8]) -> u32 {
+        if (self.nodes.len() + 1) * 2 > self.slots.len() {
+            let grown = vec![Edge::default(); self.slots.len() * 2];
+            let old = std::mem::replace(&mut self.slots, grown);
+            for edge in old.into_iter().filter(|e| e.id != 0) {
+                let long = &self.nodes[(edge.id - 1) as usize].long;
+                let hash = edge.key.hash(edge.parent, long);
+                self.place(hash, edge);
+            }
+        }
+        let id = self.nodes.len() as u32;
+        let key = LabelKey::of(label);
+        let hash = key.hash(parent, label);
+        self.nodes.push(TrieNode {
+            parent,
+            long: if label.len() > 16 {
+                label.into()
+            } else {
+                Box::default()
+            },
+        });
+        let edge = Edge {
+            id: id + 1,
+            parent,
+            key,
+        };
+        self.place(hash, edge);
+        id
+    }
+
+    fn place(&mut self, hash: u64, edge: Edge) {
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot_of(hash);
+        while self.slots[i].id != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = edge;
+    }
+
+    fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    fn parent(&self, id: u32) -> u32 {
+        self.nodes[id as usize].parent
+    }
+
+    /// The deepest node on the path of `name`'s labels from the right: the longest
+    /// suffix of `name` (on a label boundary) that the trie holds, root if none.
+    #[inline]
+    fn deepest(&self, name: &[u8]) -> u32 {
+        let mut node = ROOT;
+        for_labels_from_right(name, |label, _| match self.child(node, label) {
+            Some(child) => {
+                node = child;
+                true
+            }
+            None => false,
+        });
+        node
+    }
+}
+
+/// Calls `f(label, start)` for each dot-separated label of `name` from the right
+/// (`start` is where the label begins) until it returns false. An empty name is one
+/// empty label.
+#[inline]
+fn for_labels_from_right(name: &[u8], mut f: impl FnMut(&[u8], usize) -> bool) {
+    let mut end = name.len();
+    loop {
+        // Labels are short: a plain scan beats a vectorised search here.
+        let start = name[..end]
+            .iter()
+            .rposition(|&b| b == b'.')
+            .map_or(0, |d| d + 1);
+        if !f(&name[start..end], start) || start == 0 {
+            return;
+        }
+        end = start - 1;
+    }
+}
+
 /// Domain suffixes of one rule kind.
 #[derive(Debug, Default)]
 pub(crate) struct SuffixIndex {
-    exact: FastMap<Box<str>, Vec<RuleRef>>,
-    /// `prefix*.rest` rules keyed by `rest`, with the label prefix.
-    wild: FastMap<Box<str>, Vec<(Box<str>, RuleRef)>>,
+    trie: LabelTrie,
+    /// Rules of the plain suffix each node spells, by node id.
+    exact: Vec<Vec<RuleRef>>,
+    /// `prefix*.rest` rules by the node of `rest`, with the label prefix.
+    wild: Vec<Vec<(Box<str>, RuleRef)>>,
 }
 
 impl SuffixIndex {
     fn insert(&mut self, rest: &str, wild_label: Option<&str>, r: RuleRef) {
+        let node = self.trie.insert(rest.as_bytes()) as usize;
+        self.exact.resize_with(self.trie.len(), Vec::new);
+        self.wild.resize_with(self.trie.len(), Vec::new);
         match wild_label {
-            None => self.exact.entry(rest.into()).or_default().push(r),
-            Some(p) => self
-                .wild
-                .entry(rest.into())
-                .or_default()
-                .push((p.into(), r)),
+            None => self.exact[node].push(r),
+            Some(p) => self.wild[node].push((p.into(), r)),
         }
     }
 
     /// The rules of the most specific suffix of `name` (lowercase, no trailing dot).
+    ///
+    /// Walking from the TLD towards the whole name, each deeper match replaces the
+    /// one before; at the same depth a plain suffix beats a wildcard label
+    /// (`awsdns-*.com`), which is checked against the label left of its rest.
     pub(crate) fn lookup(&self, name: &str) -> Refs<'_> {
-        let mut start = 0;
-        loop {
-            let s = &name[start..];
-            if let Some(v) = self.exact.get(s) {
-                return Refs::Borrowed(v);
+        if self.exact.is_empty() {
+            return Refs::Borrowed(&[]);
+        }
+        let name = name.as_bytes();
+        let mut best = Refs::Borrowed(&[]);
+        let mut node = ROOT;
+        for_labels_from_right(name, |label, start| {
+            let Some(child) = self.trie.child(node, label) else {
+                return false;
+            };
+            node = child;
+            let exact = &self.exact[node as usize];
+            if !exact.is_empty() {
+                best = Refs::Borrowed(exact);
             }
-            let dot = s.find('.');
-            if let Some(dot) = dot {
-                if !self.wild.is_empty() {
-                    let (label, rest) = (&s[..dot], &s[dot + 1..]);
-                    if let Some(v) = self.wild.get(rest) {
-                        let hits = Refs::collect(
-                            v.iter()
-                                .filter(|(p, _)| label.starts_with(&**p))
-                                .map(|(_, r)| *r),
-                        );
-                        if !hits.is_empty() {
-                            return hits;
-                        }
-                    }
+            let wild = &self.wild[node as usize];
+            if start > 0 && !wild.is_empty() {
+                let end = start - 1;
+                let left = &name[name[..end]
+                    .iter()
+                    .rposition(|&b| b == b'.')
+                    .map_or(0, |d| d + 1)..end];
+                let hits = Refs::collect(
+                    wild.iter()
+                        .filter(|(p, _)| left.starts_with(p.as_bytes()))
+                        .map(|(_, r)| *r),
+                );
+                if !hits.is_empty() {
+                    best = hits;
                 }
             }
-            match dot {
-                Some(d) => start += d + 1,
-                None => return Refs::Borrowed(&[]),
-            }
-        }
+            true
+        });
+        best
     }
 }
 
@@ -321,8 +613,10 @@ pub(crate) struct Index {
     pub(crate) mx: SuffixIndex,
     pub(crate) spf: SuffixIndex,
     pub(crate) embed_host: SuffixIndex,
-    /// Header name → (lowercase text the value must contain, rule).
-    pub(crate) header: FastMap<Box<str>, Vec<HeaderRule>>,
+    /// Header names (each one label of a trie: compared as words, no string hashing).
+    pub(crate) header_names: LabelTrie,
+    /// By node of `header_names`: (lowercase text the value must contain, rule).
+    pub(crate) header: Vec<Vec<HeaderRule>>,
     /// `embed-url` patterns.
     pub(crate) embed_url: UrlPatterns,
     pub(crate) loader: FastMap<Box<str>, Vec<RuleRef>>,
@@ -357,17 +651,18 @@ impl Index {
                     (Parsed::Substring(s), RuleKind::CertIssuer) => ix.issuer.push(s, r),
                     (Parsed::Substring(s), RuleKind::Registrar) => ix.registrar.push(s, r),
                     (Parsed::Substring(s), _) => ix.embed_url.push(s, r),
-                    (Parsed::Header { name, contains }, _) => ix
-                        .header
-                        .entry(name.as_str().into())
-                        .or_default()
-                        .push((contains.as_deref().map(Into::into), r)),
+                    (Parsed::Header { name, contains }, _) => {
+                        let node = ix.header_names.insert_label(name.as_bytes()) as usize;
+                        ix.header.resize_with(ix.header_names.len(), Vec::new);
+                        ix.header[node].push((contains.as_deref().map(Into::into), r));
+                    }
                     (Parsed::LoaderKind(k), _) => {
                         ix.loader.entry(k.as_str().into()).or_default().push(r);
                     }
                 }
             }
         }
+        ix.embed_url.finish();
         for v in [
             &mut ix.embed_url.anywhere,
             &mut ix.registrar,
@@ -381,11 +676,20 @@ impl Index {
 
 /// `embed-url` patterns. A pattern that starts with a host (`hm.baidu.com/hm.js`) is
 /// filed under that host and only tried on URLs whose host is it or a subdomain of it,
-/// so a page with hundreds of resources costs a few hash probes per URL; patterns
+/// so a page with hundreds of resources costs a few trie probes per URL; patterns
 /// without a host part (`fbevents.js`) are tried on every URL.
 #[derive(Debug, Default)]
 pub(crate) struct UrlPatterns {
-    by_host: FastMap<Box<str>, Vec<(Finder<'static>, RuleRef)>>,
+    /// Hosts of patterns, as a trie of labels.
+    hosts: LabelTrie,
+    /// Patterns filed under a host, with their rule.
+    patterns: Vec<(Finder<'static>, RuleRef)>,
+    /// Patterns filed under each trie node, by node id.
+    own: Vec<Vec<u32>>,
+    /// By node id, the patterns to try on a URL whose deepest known host suffix is
+    /// that node: its own, then its parent's, and so on up to the root (most specific
+    /// host first).
+    chain: Vec<Vec<u32>>,
     anywhere: Substrings,
 }
 
@@ -397,42 +701,50 @@ impl UrlPatterns {
             {
                 // Key by the host exactly as `longest` extracts it from a URL (port and
                 // user info removed); the whole pattern must still occur in the URL.
-                let host = url_host(authority);
+                let host = url_host(authority.as_bytes());
+                let node = self.hosts.insert(host) as usize;
+                self.own.resize_with(self.hosts.len(), Vec::new);
+                self.own[node].push(self.patterns.len() as u32);
                 let finder = Finder::new(pattern.as_bytes()).into_owned();
-                self.by_host
-                    .entry(host.into())
-                    .or_default()
-                    .push((finder, r));
+                self.patterns.push((finder, r));
             }
             _ => self.anywhere.push(pattern, r),
         }
     }
 
-    /// Rules whose pattern occurs in `url` (lowercase), longest pattern(s) only.
-    pub(crate) fn longest(&self, url: &str) -> Refs<'static> {
-        let mut best: Vec<(usize, RuleRef)> = Vec::new();
-        let mut consider = |len: usize, r: RuleRef| {
-            if best.first().is_some_and(|(l, _)| len > *l) {
-                best.clear();
+    /// Flattens each node's patterns with its ancestors' (after the last `push`).
+    fn finish(&mut self) {
+        self.own.resize_with(self.hosts.len(), Vec::new);
+        self.chain = Vec::with_capacity(self.hosts.len());
+        for id in 0..self.hosts.len() {
+            let mut chain = self.own[id].clone();
+            if id != ROOT as usize {
+                let parent = self.hosts.parent(id as u32) as usize;
+                chain.extend_from_slice(&self.chain[parent]);
             }
-            if best.first().is_none_or(|(l, _)| len == *l) {
-                best.push((len, r));
+            self.chain.push(chain);
+        }
+    }
+
+    /// Rules whose pattern occurs in `url` (lowercase), longest pattern(s) only.
+    pub(crate) fn longest(&self, url: &[u8]) -> Refs<'static> {
+        let mut best = Refs::empty();
+        let mut best_len = 0;
+        let mut consider = |len: usize, r: RuleRef| {
+            if best.is_empty() || len > best_len {
+                best = Refs::empty();
+                best_len = len;
+                best.push(r);
+            } else if len == best_len {
+                best.push(r);
             }
         };
-        if !self.by_host.is_empty() {
-            let host = url_host(url);
-            let mut start = 0;
-            loop {
-                if let Some(v) = self.by_host.get(&host[start..]) {
-                    for (finder, r) in v {
-                        if finder.find(url.as_bytes()).is_some() {
-                            consider(finder.needle().len(), *r);
-                        }
-                    }
-                }
-                match host[start..].find('.') {
-                    Some(d) => start += d + 1,
-                    None => break,
+        if !self.patterns.is_empty() {
+            let node = self.hosts.deepest(url_host(url));
+            for &p in &self.chain[node as usize] {
+                let (finder, r) = &self.patterns[p as usize];
+                if finder.find(url).is_some() {
+                    consider(finder.needle().len(), *r);
                 }
             }
         }
@@ -441,61 +753,126 @@ impl UrlPatterns {
                 consider(len, *r);
             }
         }
-        Refs::collect(best.into_iter().map(|(_, r)| r))
+        best
     }
 }
 
 /// Host of an absolute URL, without port and credentials.
-fn url_host(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority.rsplit('@').next().unwrap_or_default();
-    host.split(':').next().unwrap_or_default()
+fn url_host(url: &[u8]) -> &[u8] {
+    let rest = memchr_iter(b':', url)
+        .find(|&i| url[i + 1..].starts_with(b"//"))
+        .map_or(url, |i| &url[i + 3..]);
+    let authority = memchr3(b'/', b'?', b'#', rest).map_or(rest, |i| &rest[..i]);
+    let host = memrchr(b'@', authority).map_or(authority, |i| &authority[i + 1..]);
+    memchr(b':', host).map_or(host, |i| &host[..i])
 }
 
 /// Substring patterns with precompiled searchers.
+///
+/// With many patterns (certificate issuers, registrar names), each carries a few of
+/// its byte pairs; a pattern is only searched for when the haystack has all of them
+/// (a pattern that occurs in the haystack always does), so a lookup costs one pass
+/// over the haystack and a few bit tests per pattern instead of a search each.
 #[derive(Debug, Default)]
-pub(crate) struct Substrings(Vec<(Finder<'static>, RuleRef)>);
+pub(crate) struct Substrings {
+    patterns: Vec<(Finder<'static>, RuleRef)>,
+    /// Per pattern (in order): its length and byte pairs it contains, as [`PairSet`]
+    /// bits; compact, so that rejecting a pattern does not touch its searcher.
+    meta: Vec<(usize, [u16; 4])>,
+}
+
+/// Below this many patterns, each is searched for directly.
+const PAIR_FILTER_MIN: usize = 8;
+
+/// The byte pairs occurring in a text, hashed into 1024 bits.
+struct PairSet([u64; 16]);
+
+impl PairSet {
+    #[inline]
+    fn bit(a: u8, b: u8) -> u16 {
+        ((usize::from(a) * 37 + usize::from(b)) & 1023) as u16
+    }
+
+    fn of(text: &[u8]) -> Self {
+        let mut set = [0u64; 16];
+        for w in text.windows(2) {
+            let bit = Self::bit(w[0], w[1]);
+            set[usize::from(bit >> 6)] |= 1 << (bit & 63);
+        }
+        Self(set)
+    }
+
+    #[inline]
+    fn has(&self, bit: u16) -> bool {
+        self.0[usize::from(bit >> 6)] & (1 << (bit & 63)) != 0
+    }
+}
 
 impl Substrings {
     fn push(&mut self, pattern: &str, r: RuleRef) {
-        self.0
+        self.patterns
             .push((Finder::new(pattern.as_bytes()).into_owned(), r));
     }
 
-    /// Longest patterns first, so the most specific one is found first.
+    /// Longest patterns first, so the most specific one is found first; then the byte
+    /// pairs of each (after the last `push`).
     fn sort(&mut self) {
-        self.0.sort_by(|a, b| {
+        self.patterns.sort_by(|a, b| {
             b.0.needle()
                 .len()
                 .cmp(&a.0.needle().len())
                 .then_with(|| a.0.needle().cmp(b.0.needle()))
                 .then_with(|| a.1.cmp(&b.1))
         });
+        self.meta = self
+            .patterns
+            .iter()
+            .map(|(f, _)| {
+                let p = f.needle();
+                if p.len() < 2 {
+                    // No pair to require: never skipped (see `may_occur`).
+                    return (p.len(), [u16::MAX; 4]);
+                }
+                let last = p.len() - 2;
+                let pairs = [0, last / 3, 2 * last / 3, last].map(|i| PairSet::bit(p[i], p[i + 1]));
+                (p.len(), pairs)
+            })
+            .collect();
+    }
+
+    /// Whether pattern `i` can occur in a haystack of `len` bytes whose pairs are
+    /// `set` (`None`: not computed, every pattern may occur).
+    #[inline]
+    fn may_occur(&self, len: usize, set: Option<&PairSet>, i: usize) -> bool {
+        let (plen, pairs) = &self.meta[i];
+        *plen <= len
+            && set.is_none_or(|set| pairs.iter().all(|&bit| bit == u16::MAX || set.has(bit)))
     }
 
     /// Rules whose pattern occurs in `haystack` (lowercase), keeping only the longest
     /// matching pattern(s): "GeoTrust" beats a shorter pattern it contains.
     pub(crate) fn longest(&self, haystack: &str) -> Refs<'static> {
-        self.longest_with_len(haystack)
+        self.longest_with_len(haystack.as_bytes())
             .map_or(Refs::Borrowed(&[]), |(_, refs)| refs)
     }
 
     /// [`Substrings::longest`] with the length of the winning pattern.
-    fn longest_with_len(&self, haystack: &str) -> Option<(usize, Refs<'static>)> {
-        let hay = haystack.as_bytes();
-        let first = self
-            .0
-            .iter()
-            .position(|(f, _)| f.needle().len() <= hay.len() && f.find(hay).is_some())?;
-        let len = self.0[first].0.needle().len();
-        let refs = Refs::collect(
-            self.0[first..]
-                .iter()
-                .take_while(|(f, _)| f.needle().len() == len)
-                .filter(|(f, _)| f.find(hay).is_some())
-                .map(|(_, r)| *r),
-        );
+    fn longest_with_len(&self, hay: &[u8]) -> Option<(usize, Refs<'static>)> {
+        let set = (self.patterns.len() >= PAIR_FILTER_MIN).then(|| PairSet::of(hay));
+        let set = set.as_ref();
+        let occurs =
+            |i: usize| self.may_occur(hay.len(), set, i) && self.patterns[i].0.find(hay).is_some();
+        let first = (0..self.patterns.len()).find(|&i| occurs(i))?;
+        let len = self.meta[first].0;
+        let mut refs = Refs::empty();
+        for i in first..self.patterns.len() {
+            if self.meta[i].0 != len {
+                break;
+            }
+            if occurs(i) {
+                refs.push(self.patterns[i].1);
+            }
+        }
         Some((len, refs))
     }
 }
@@ -503,11 +880,202 @@ impl Substrings {
 /// Whether `haystack` contains `needle_lower`, ignoring ASCII case, without allocating.
 pub(crate) fn contains_ignore_ascii_case(haystack: &str, needle_lower: &str) -> bool {
     let (h, n) = (haystack.as_bytes(), needle_lower.as_bytes());
-    if n.is_empty() {
+    let Some(&first) = n.first() else {
         return true;
-    }
+    };
     if n.len() > h.len() {
         return false;
     }
-    h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+    // Only where the first byte matches (in either case) can the needle start.
+    let starts = &h[..=h.len() - n.len()];
+    memchr2_iter(
+        first.to_ascii_lowercase(),
+        first.to_ascii_uppercase(),
+        starts,
+    )
+    .any(|i| h[i..i + n.len()].eq_ignore_ascii_case(n))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The indexes against straightforward reference matchers (the obvious scans they
+    //! replace), on generated names drawn from a small alphabet so that they collide.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    fn r(n: usize) -> RuleRef {
+        RuleRef {
+            provider: n as u32,
+            rule: 0,
+        }
+    }
+
+    /// Labels from a tiny alphabet, some longer than 16 bytes (stored whole).
+    fn label() -> impl Strategy<Value = String> {
+        prop_oneof!["[ab]{1,3}", "[ab]{4,9}", "[ab]{15,18}", "[ab]{24,40}",]
+    }
+
+    fn name(max: usize) -> impl Strategy<Value = String> {
+        proptest::collection::vec(label(), 1..=max).prop_map(|l| l.join("."))
+    }
+
+    /// The reference: every suffix of `name` on a label boundary, most specific first;
+    /// per suffix the plain rules, then the wildcard rules keyed by the rest after its
+    /// first label.
+    fn reference_suffix(
+        exact: &[(String, RuleRef)],
+        wild: &[(String, String, RuleRef)],
+        name: &str,
+    ) -> Vec<RuleRef> {
+        let mut start = 0;
+        loop {
+            let s = &name[start..];
+            let e: Vec<RuleRef> = exact.iter().filter(|(k, _)| k == s).map(|x| x.1).collect();
+            if !e.is_empty() {
+                return e;
+            }
+            let dot = s.find('.');
+            if let Some(d) = dot {
+                let (label, rest) = (&s[..d], &s[d + 1..]);
+                let w: Vec<RuleRef> = wild
+                    .iter()
+                    .filter(|(k, p, _)| k == rest && label.starts_with(p.as_str()))
+                    .map(|x| x.2)
+                    .collect();
+                if !w.is_empty() {
+                    return w;
+                }
+            }
+            match dot {
+                Some(d) => start += d + 1,
+                None => return Vec::new(),
+            }
+        }
+    }
+
+    fn reference_longest(
+        patterns: &[(String, RuleRef)],
+        hay: &str,
+    ) -> Option<(usize, Vec<RuleRef>)> {
+        let mut sorted = patterns.to_vec();
+        sorted.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.cmp(b)));
+        let first = sorted.iter().find(|(p, _)| hay.contains(p.as_str()))?;
+        let len = first.0.len();
+        let refs = sorted
+            .iter()
+            .filter(|(p, _)| p.len() == len && hay.contains(p.as_str()))
+            .map(|x| x.1)
+            .collect();
+        Some((len, refs))
+    }
+
+    proptest! {
+        #[test]
+        fn suffix_lookup_matches_the_reference(
+            exact in proptest::collection::vec(name(3), 0..12),
+            wild in proptest::collection::vec((name(2), "[ab]{1,3}"), 0..6),
+            names in proptest::collection::vec(prop_oneof![name(5), "[ab.]{0,12}"], 1..20),
+        ) {
+            let mut ix = SuffixIndex::default();
+            let exact: Vec<(String, RuleRef)> =
+                exact.into_iter().enumerate().map(|(i, k)| (k, r(i))).collect();
+            let wild: Vec<(String, String, RuleRef)> = wild
+                .into_iter()
+                .enumerate()
+                .map(|(i, (k, p))| (k, p, r(100 + i)))
+                .collect();
+            for (k, rr) in &exact {
+                ix.insert(k, None, *rr);
+            }
+            for (k, p, rr) in &wild {
+                ix.insert(k, Some(p), *rr);
+            }
+            for n in names.iter().chain(exact.iter().map(|e| &e.0)) {
+                prop_assert_eq!(ix.lookup(n).to_vec(), reference_suffix(&exact, &wild, n), "{}", n);
+                let deeper = format!("x.{n}");
+                prop_assert_eq!(ix.lookup(&deeper).to_vec(), reference_suffix(&exact, &wild, &deeper));
+            }
+        }
+
+        #[test]
+        fn substrings_match_the_reference(
+            patterns in proptest::collection::vec("[abc]{1,7}", 0..20),
+            hays in proptest::collection::vec("[abc ]{0,40}", 1..20),
+        ) {
+            let patterns: Vec<(String, RuleRef)> =
+                patterns.into_iter().enumerate().map(|(i, p)| (p, r(i))).collect();
+            let mut ix = Substrings::default();
+            for (p, rr) in &patterns {
+                ix.push(p, *rr);
+            }
+            ix.sort();
+            for h in &hays {
+                let got = ix.longest_with_len(h.as_bytes()).map(|(l, refs)| (l, refs.to_vec()));
+                prop_assert_eq!(got, reference_longest(&patterns, h), "{}", h);
+            }
+        }
+
+        #[test]
+        fn url_patterns_match_the_reference(
+            hosted in proptest::collection::vec((name(3), "[ab/]{0,6}"), 0..10),
+            anywhere in proptest::collection::vec("[ab/]{6,9}", 0..3),
+            urls in proptest::collection::vec(
+                (prop_oneof![Just(""), Just("https://"), Just("http://u@")], name(5), "(:[0-9]{1,3})?", "[ab/?#]{0,10}"),
+                1..20,
+            ),
+        ) {
+            let mut ix = UrlPatterns::default();
+            let mut all: Vec<(String, RuleRef)> = Vec::new();
+            for (i, (h, path)) in hosted.iter().enumerate() {
+                let p = format!("{h}/{path}");
+                ix.push(&p, r(i));
+                all.push((p, r(i)));
+            }
+            for (i, p) in anywhere.iter().enumerate() {
+                ix.push(p, r(50 + i));
+                all.push((p.clone(), r(50 + i)));
+            }
+            ix.finish();
+            ix.anywhere.sort();
+            for (scheme, host, port, path) in &urls {
+                let url = format!("{scheme}{host}{port}{path}");
+                // The reference: every hosted pattern whose host is the URL's host or a
+                // parent of it, and every pattern without a host, if it occurs.
+                let h = std::str::from_utf8(url_host(url.as_bytes())).unwrap_or_default();
+                let candidates: Vec<(String, RuleRef)> = all
+                    .iter()
+                    .filter(|(p, _)| {
+                        let key = p.split('/').next().unwrap_or_default();
+                        // Patterns without a host part are tried on every URL.
+                        !key.contains('.') || h == key || h.ends_with(&format!(".{key}"))
+                    })
+                    .cloned()
+                    .collect();
+                let mut want = reference_longest(&candidates, &url).map_or_else(Vec::new, |x| x.1);
+                let mut got = ix.longest(url.as_bytes()).to_vec();
+                want.sort();
+                got.sort();
+                prop_assert_eq!(got, want, "{}", url);
+            }
+        }
+
+        #[test]
+        fn contains_ignores_ascii_case_only(hay in "[aAbB\u{e9}]{0,20}", needle in "[ab\u{e9}]{0,4}") {
+            let want = hay.to_ascii_lowercase().contains(&needle);
+            prop_assert_eq!(contains_ignore_ascii_case(&hay, &needle), want);
+        }
+    }
+
+    #[test]
+    fn label_keys_tell_labels_apart() {
+        let labels: Vec<String> = (0..=20)
+            .flat_map(|n| ["a".repeat(n), "b".repeat(n), format!("{}b", "a".repeat(n))])
+            .collect();
+        let mut trie = LabelTrie::default();
+        let ids: Vec<u32> = labels.iter().map(|l| trie.insert(l.as_bytes())).collect();
+        for (l, id) in labels.iter().zip(&ids) {
+            assert_eq!(trie.deepest(l.as_bytes()), *id, "{l:?}");
+        }
+    }
 }

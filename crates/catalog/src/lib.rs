@@ -72,7 +72,7 @@ pub struct Parent {
 }
 
 /// One product or brand of a parent company, with its matching rules.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Provider {
     /// The provider id: the parent's id (`amazon` for CloudFront).
     pub id: String,
@@ -86,9 +86,35 @@ pub struct Provider {
     pub note: Option<String>,
     /// The matching rules.
     pub rules: Vec<Rule>,
+    /// The position of `id` among the catalog's distinct provider ids in byte order,
+    /// set when the catalog is built.
+    pub(crate) id_rank: u32,
 }
 
+/// Entries are equal when their contents are: the id rank belongs to the catalog an
+/// entry was loaded into, not to the entry.
+impl PartialEq for Provider {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.name == other.name
+            && self.parent == other.parent
+            && self.services == other.services
+            && self.note == other.note
+            && self.rules == other.rules
+    }
+}
+
+impl Eq for Provider {}
+
 impl Provider {
+    /// The position of [`Provider::id`] among the distinct provider ids of its catalog,
+    /// in byte order: comparing ranks of two entries of one catalog compares their ids
+    /// (equal ids, equal ranks) without touching the strings.
+    #[inline]
+    pub fn id_rank(&self) -> u32 {
+        self.id_rank
+    }
+
     /// The provider side of a relationship.
     pub fn to_ref(&self) -> ProviderRef {
         ProviderRef {
@@ -215,6 +241,16 @@ impl Catalog {
         if let Some(e) = CatalogError::from_list(errors) {
             return Err(e);
         }
+        let mut ids: Vec<&str> = providers.iter().map(|p| p.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let ranks: Vec<u32> = providers
+            .iter()
+            .map(|p| ids.binary_search(&p.id.as_str()).unwrap_or(0) as u32)
+            .collect();
+        for (p, rank) in providers.iter_mut().zip(ranks) {
+            p.id_rank = rank;
+        }
         let mut parents: Vec<Parent> = Vec::new();
         for p in &providers {
             if parents.last().is_none_or(|last| last.id != p.parent.id) {
@@ -266,6 +302,7 @@ impl Catalog {
         self.providers.is_empty()
     }
 
+    #[inline]
     pub(crate) fn hit(&self, r: RuleRef) -> Hit<'_> {
         let provider = &self.providers[r.provider as usize];
         Hit {
@@ -315,7 +352,21 @@ impl Catalog {
 
     /// `embed-url` rules whose substring occurs in `url`, longest pattern only.
     pub fn match_embed_url(&self, url: &str) -> Hits<'_> {
-        self.hits(self.index.embed_url.longest(&lowercase(url)))
+        let bytes = url.as_bytes();
+        if !has_ascii_uppercase(bytes) {
+            return self.hits(self.index.embed_url.longest(bytes));
+        }
+        // Lowercased on the stack: page URLs often carry ids in upper case.
+        let mut buf = [0u8; 512];
+        let refs = match buf.get_mut(..bytes.len()) {
+            Some(lower) => {
+                lower.copy_from_slice(bytes);
+                lower.make_ascii_lowercase();
+                self.index.embed_url.longest(lower)
+            }
+            None => self.index.embed_url.longest(&bytes.to_ascii_lowercase()),
+        };
+        self.hits(refs)
     }
 
     /// `loader-id` rules for a loader kind (`google-tag-manager`).
@@ -326,10 +377,26 @@ impl Catalog {
     /// `header` rules matching one response header (`name` is compared
     /// case-insensitively; the value text case-insensitively as a substring).
     pub fn match_header(&self, name: &str, value: &str) -> Hits<'_> {
-        let name = lowercase(name);
-        let Some(rules) = self.index.header.get(&*name) else {
-            return self.hits(&[][..]);
+        let ix = &self.index;
+        let name = name.as_bytes();
+        let rules = if !has_ascii_uppercase(name) {
+            ix.header_names.header_rules(&ix.header, name)
+        } else {
+            let mut buf = [0u8; 64];
+            match buf.get_mut(..name.len()) {
+                Some(lower) => {
+                    lower.copy_from_slice(name);
+                    lower.make_ascii_lowercase();
+                    ix.header_names.header_rules(&ix.header, lower)
+                }
+                None => ix
+                    .header_names
+                    .header_rules(&ix.header, &name.to_ascii_lowercase()),
+            }
         };
+        if rules.is_empty() {
+            return self.hits(&[][..]);
+        }
         let refs = index::Refs::collect(
             rules
                 .iter()
@@ -359,9 +426,15 @@ impl Catalog {
     }
 }
 
+/// Whether `s` has an ASCII upper-case letter (a branch-free scan the compiler
+/// vectorises; the strings checked are short).
+fn has_ascii_uppercase(s: &[u8]) -> bool {
+    s.iter().fold(false, |up, b| up | b.is_ascii_uppercase())
+}
+
 /// ASCII-lowercases only when needed (probe output is already lowercase).
 fn lowercase(s: &str) -> Cow<'_, str> {
-    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+    if has_ascii_uppercase(s.as_bytes()) {
         Cow::Owned(s.to_ascii_lowercase())
     } else {
         Cow::Borrowed(s)
@@ -379,5 +452,6 @@ fn lowercase_text(s: &str) -> Cow<'_, str> {
 
 /// Lowercases and drops a trailing root dot.
 fn normalise_name(name: &str) -> Cow<'_, str> {
-    lowercase(name.trim_end_matches('.'))
+    let end = name.bytes().rposition(|b| b != b'.').map_or(0, |i| i + 1);
+    lowercase(&name[..end])
 }

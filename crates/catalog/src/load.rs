@@ -205,6 +205,7 @@ pub(crate) fn load_file(
                 .map(|n| n.trim().to_string())
                 .filter(|n| !n.is_empty()),
             rules,
+            id_rank: 0,
         });
     }
     // A file with a broken parent yields no entries, so later checks do not pile up

@@ -62,6 +62,7 @@ impl RuleKind {
     ];
 
     /// The kebab-case spelling used in catalog files and evidence.
+    #[inline]
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Asn => "asn",
@@ -171,11 +172,13 @@ impl Rule {
     /// The service a match of this rule stands for: the `service` override, else the
     /// kind's own service (`ns-suffix` → dns, …), else for network kinds the
     /// provider's first of `cdn`, `waf`, `hosting`.
+    #[inline]
     pub fn effective_service(&self) -> Service {
         self.effective
     }
 
     /// `"<kind> <value>"`, the form evidence records (`cname-suffix cloudfront.net`).
+    #[inline]
     pub fn label(&self) -> &str {
         &self.label
     }
