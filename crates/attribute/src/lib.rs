@@ -389,7 +389,6 @@ impl<'a> Attributor<'a> {
             own: Own::new(ctx),
             signals: Vec::with_capacity(48),
         };
-        std::hint::black_box(warm(observations));
         for obs in observations {
             match &obs.data {
                 ObservationData::Dns(d) => c.dns(obs, d),
@@ -402,62 +401,6 @@ impl<'a> Attributor<'a> {
         }
         merge(scan_id, ctx, self.netdb.version(), c.signals)
     }
-}
-
-/// Reads the first byte of every string attribution looks at, in one pass whose loads
-/// do not depend on each other, so the processor fetches them in parallel; the
-/// matching that follows then finds them in cache.
-fn warm(observations: &[Observation]) -> u64 {
-    fn t(s: &str) -> u64 {
-        u64::from(s.as_bytes().first().copied().unwrap_or(0))
-    }
-    fn o(s: &Option<String>) -> u64 {
-        s.as_deref().map_or(0, t)
-    }
-    let mut x = 0u64;
-    for obs in observations {
-        x += t(&obs.host);
-        match &obs.data {
-            ObservationData::Dns(d) => {
-                x += t(&d.rtype);
-                x += d.cname_chain.iter().map(|c| t(c)).sum::<u64>();
-                x += d.answers.iter().map(|a| t(&a.value)).sum::<u64>();
-            }
-            ObservationData::Spf(s) => {
-                x += s
-                    .terms
-                    .iter()
-                    .map(|te| t(&te.name) + o(&te.value))
-                    .sum::<u64>();
-            }
-            ObservationData::Tls(tl) => {
-                x += tl
-                    .chain
-                    .iter()
-                    .map(|c| t(&c.issuer) + o(&c.issuer_cn) + o(&c.issuer_org))
-                    .sum::<u64>();
-            }
-            ObservationData::Http(h) => {
-                for hop in &h.hops {
-                    x += t(&hop.url);
-                    x += hop.headers.iter().map(|(n, v)| t(n) + t(v)).sum::<u64>();
-                }
-            }
-            ObservationData::Html(h) => {
-                x += t(&h.page_url);
-                x += h
-                    .resources
-                    .iter()
-                    .map(|r| t(&r.url) + t(&r.host))
-                    .sum::<u64>();
-            }
-            ObservationData::Rdap(r) => {
-                x += t(&r.domain) + o(&r.registrar);
-                x += r.nameservers.iter().map(|n| t(n)).sum::<u64>();
-            }
-        }
-    }
-    x
 }
 
 /// Host of an absolute URL, without port and credentials (case kept): after the first
