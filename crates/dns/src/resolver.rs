@@ -427,7 +427,7 @@ impl Resolver {
                 }
             }
             let Some(w) = waiter.as_mut() else { continue };
-            let exchange = match w.send(&buf).await {
+            let exchange = match w.send(&buf) {
                 Ok(()) => w.wait(budget).await,
                 Err(e) => Exchange::Io(e),
             };

@@ -8,17 +8,27 @@
 //! else is dropped and the query keeps waiting; a reply that matches id and source
 //! but is malformed or asks another question marks the query so that, if nothing
 //! valid arrives, it ends as a protocol error rather than a timeout.
+//!
+//! Datagrams move in batches: a query's datagram goes into its socket's outbox and
+//! one send task per socket hands everything queued to the kernel with a single
+//! `sendmmsg(2)`; the receive task takes up to [`RECV_BATCH`] replies per
+//! `recvmmsg(2)`. At tens of thousands of queries per second a system call (and,
+//! on loopback, a wake-up of the server) per datagram would otherwise cost more
+//! than everything else a query does.
 
 use std::collections::HashMap;
-use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::io::{self, IoSlice, IoSliceMut};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hickory_proto::op::Message;
+use nix::sys::socket::{recvmmsg, sendmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::stats::Counters;
@@ -28,6 +38,17 @@ use crate::wire;
 const RECV_BUFFER: usize = 4 << 20;
 /// Ids in flight on one socket never exceed this, so a free id always exists.
 pub(crate) const MAX_PENDING_PER_SOCKET: usize = 60_000;
+/// Datagrams taken per `recvmmsg(2)`.
+pub(crate) const RECV_BATCH: usize = 32;
+/// Datagrams given per `sendmmsg(2)`.
+const SEND_BATCH: usize = 64;
+/// Room for one received datagram: the largest a UDP/IP packet can carry, so that a
+/// reply larger than our EDNS size is read whole and judged rather than cut.
+const RECV_SLOT: usize = 65_536;
+
+/// The reply a waiting query gets: the parsed message, or why its datagram could not
+/// be sent.
+type Delivery = io::Result<Message>;
 
 /// A query waiting for its reply.
 #[derive(Debug)]
@@ -37,15 +58,41 @@ struct Pending {
     question: Box<[u8]>,
     /// A reply with our id and source arrived but was malformed or mismatched.
     bad: bool,
-    tx: oneshot::Sender<Message>,
+    tx: oneshot::Sender<Delivery>,
 }
 
-/// One socket and its pending queries.
+/// One socket, its pending queries and its queue of datagrams to send.
 #[derive(Debug)]
 pub(crate) struct Sock {
     socket: UdpSocket,
     pending: Mutex<HashMap<u16, Pending>>,
+    outbox: Mutex<Outbox>,
+    /// Wakes the send task when the outbox stops being empty.
+    wake: Notify,
     counters: Arc<Counters>,
+}
+
+/// Datagrams waiting for the send task, packed into one buffer.
+#[derive(Debug, Default)]
+struct Outbox {
+    bytes: Vec<u8>,
+    items: Vec<Queued>,
+}
+
+/// One queued datagram: `bytes[start..end]` of its outbox, for `dest`.
+#[derive(Debug, Clone, Copy)]
+struct Queued {
+    id: u16,
+    dest: SocketAddr,
+    start: usize,
+    end: usize,
+}
+
+impl Outbox {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.items.clear();
+    }
 }
 
 /// How one UDP exchange ended.
@@ -98,12 +145,9 @@ impl Pool {
             };
             (0..count.max(1))
                 .map(|_| {
-                    let sock = Arc::new(Sock {
-                        socket: open().map_err(|e| (addr, e))?,
-                        pending: Mutex::new(HashMap::new()),
-                        counters: counters.clone(),
-                    });
+                    let sock = Arc::new(Sock::new(open().map_err(|e| (addr, e))?, counters));
                     tokio::spawn(recv_loop(sock.clone(), cancel.clone()));
+                    tokio::spawn(send_loop(sock.clone(), cancel.clone()));
                     Ok(sock)
                 })
                 .collect()
@@ -241,7 +285,7 @@ pub(crate) struct Waiter<'a> {
     sock: &'a Sock,
     id: u16,
     dest: SocketAddr,
-    rx: oneshot::Receiver<Message>,
+    rx: oneshot::Receiver<Delivery>,
     first_sent: Option<std::time::Instant>,
     resent: bool,
 }
@@ -252,22 +296,29 @@ impl Waiter<'_> {
         self.dest
     }
 
-    /// Sends (or resends) the query; `query` must be the buffer given to `register`.
-    pub(crate) async fn send(&mut self, query: &[u8]) -> io::Result<()> {
+    /// Queues the query for sending (again, for a retransmission); `query` must be
+    /// the buffer given to `register`. Fails only once the pool is shutting down; a
+    /// datagram the kernel refuses is reported by [`Waiter::wait`].
+    pub(crate) fn send(&mut self, query: &[u8]) -> io::Result<()> {
+        if self.pool.cancel.is_cancelled() {
+            return Err(io::Error::other("the resolver is shutting down"));
+        }
         self.sock.counters.inc_sent();
         if self.first_sent.is_some() {
             self.resent = true;
         } else {
             self.first_sent = Some(std::time::Instant::now());
         }
-        self.sock.socket.send_to(query, self.dest).await.map(|_| ())
+        self.sock.enqueue(self.id, self.dest, query);
+        Ok(())
     }
 
     /// Waits up to `timeout` for the reply to any transmission so far. On a timeout
     /// the query stays registered, ready to be sent again.
     pub(crate) async fn wait(&mut self, timeout: Duration) -> Exchange {
         match tokio::time::timeout(timeout, &mut self.rx).await {
-            Ok(Ok(msg)) => {
+            Ok(Ok(Err(e))) => Exchange::Io(e),
+            Ok(Ok(Ok(msg))) => {
                 // Karn's rule: only a query sent once gives an unambiguous round trip.
                 if let (false, Some(t)) = (self.resent, self.first_sent) {
                     self.pool.sample(self.dest, t.elapsed());
@@ -320,16 +371,28 @@ fn free_id(map: &HashMap<u16, Pending>) -> u16 {
 }
 
 async fn recv_loop(sock: Arc<Sock>, cancel: CancellationToken) {
-    // Replies larger than our EDNS size are a server's mistake, but reading them
-    // whole costs nothing and lets them be judged rather than cut.
-    let mut buf = vec![0u8; 65_535];
+    // The slots are allocated zeroed, so pages the kernel never writes stay unmapped:
+    // only the first page or two of each slot is ever resident.
+    let mut buf = vec![0u8; RECV_BATCH * RECV_SLOT];
+    let mut got: Vec<(usize, Option<SocketAddr>)> = Vec::with_capacity(RECV_BATCH);
     loop {
+        got.clear();
         let received = tokio::select! {
             _ = cancel.cancelled() => return,
-            r = sock.socket.recv_from(&mut buf) => r,
+            r = sock.socket.async_io(Interest::READABLE, || {
+                recv_batch(&sock.socket, &mut buf, &mut got)
+            }) => r,
         };
         match received {
-            Ok((len, src)) => sock.handle(&buf[..len], src),
+            Ok(()) => {
+                for (i, &(len, src)) in got.iter().enumerate() {
+                    let slot = &buf[i * RECV_SLOT..i * RECV_SLOT + len.min(RECV_SLOT)];
+                    match src {
+                        Some(src) => sock.handle(slot, src),
+                        None => sock.counters.inc_dropped(),
+                    }
+                }
+            }
             Err(_) => {
                 // Errors on an unconnected UDP socket are transient (ICMP reports on
                 // some systems); pause briefly so they cannot spin the task.
@@ -339,7 +402,158 @@ async fn recv_loop(sock: Arc<Sock>, cancel: CancellationToken) {
     }
 }
 
+/// One `recvmmsg(2)`: fills `got` with the length and source of each datagram read
+/// into consecutive [`RECV_SLOT`]s of `buf`. `WouldBlock` when none is waiting.
+fn recv_batch(
+    socket: &UdpSocket,
+    buf: &mut [u8],
+    got: &mut Vec<(usize, Option<SocketAddr>)>,
+) -> io::Result<()> {
+    let mut slices: Vec<[IoSliceMut<'_>; 1]> = buf
+        .chunks_mut(RECV_SLOT)
+        .map(|c| [IoSliceMut::new(c)])
+        .collect();
+    // The headers hold raw pointers (not `Send`), so they live only for the call.
+    let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(slices.len(), None);
+    let results = recvmmsg(
+        socket.as_raw_fd(),
+        &mut headers,
+        slices.iter_mut(),
+        MsgFlags::MSG_DONTWAIT,
+        None,
+    )
+    .map_err(io::Error::from)?;
+    got.extend(results.map(|m| (m.bytes, m.address.and_then(|a| socket_addr(&a)))));
+    if got.is_empty() {
+        return Err(io::ErrorKind::WouldBlock.into());
+    }
+    Ok(())
+}
+
+/// The standard-library form of a received source address (IPv4 or IPv6 only).
+fn socket_addr(a: &SockaddrStorage) -> Option<SocketAddr> {
+    if let Some(v4) = a.as_sockaddr_in() {
+        return Some(SocketAddr::V4(SocketAddrV4::from(*v4)));
+    }
+    a.as_sockaddr_in6()
+        .map(|v6| SocketAddr::V6(SocketAddrV6::from(*v6)))
+}
+
+async fn send_loop(sock: Arc<Sock>, cancel: CancellationToken) {
+    let mut local = Outbox::default();
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = sock.wake.notified() => {}
+        }
+        // Let the other tasks that are ready run first: each may queue a datagram,
+        // and the whole lot then leaves in one system call.
+        tokio::task::yield_now().await;
+        std::mem::swap(&mut *lock(&sock.outbox), &mut local);
+        sock.drop_stale(&mut local);
+        let mut next = 0;
+        while next < local.items.len() {
+            let chunk = &local.items[next..(next + SEND_BATCH).min(local.items.len())];
+            let sent = tokio::select! {
+                _ = cancel.cancelled() => return,
+                r = sock.socket.async_io(Interest::WRITABLE, || {
+                    send_batch(&sock.socket, &local.bytes, chunk)
+                }) => r,
+            };
+            match sent {
+                Ok(n) => next += n.max(1),
+                Err(e) => {
+                    // The kernel refused the first datagram of the chunk: its query
+                    // learns why, and the rest go on.
+                    sock.fail(chunk[0], e);
+                    next += 1;
+                }
+            }
+        }
+        local.clear();
+    }
+}
+
+/// One `sendmmsg(2)` of `chunk`; the number of datagrams the kernel took.
+fn send_batch(socket: &UdpSocket, bytes: &[u8], chunk: &[Queued]) -> io::Result<usize> {
+    let slices: Vec<[IoSlice<'_>; 1]> = chunk
+        .iter()
+        .map(|q| [IoSlice::new(&bytes[q.start..q.end])])
+        .collect();
+    let addrs: Vec<Option<SockaddrStorage>> = chunk
+        .iter()
+        .map(|q| Some(SockaddrStorage::from(q.dest)))
+        .collect();
+    let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(chunk.len(), None);
+    let results = sendmmsg(
+        socket.as_raw_fd(),
+        &mut headers,
+        slices.iter(),
+        addrs,
+        [],
+        MsgFlags::MSG_DONTWAIT,
+    )
+    .map_err(io::Error::from)?;
+    Ok(results.count())
+}
+
 impl Sock {
+    fn new(socket: UdpSocket, counters: &Arc<Counters>) -> Self {
+        Self {
+            socket,
+            pending: Mutex::new(HashMap::new()),
+            outbox: Mutex::new(Outbox::default()),
+            wake: Notify::new(),
+            counters: counters.clone(),
+        }
+    }
+
+    /// Queues one datagram for the send task.
+    fn enqueue(&self, id: u16, dest: SocketAddr, datagram: &[u8]) {
+        let was_empty = {
+            let mut out = lock(&self.outbox);
+            let start = out.bytes.len();
+            out.bytes.extend_from_slice(datagram);
+            let end = out.bytes.len();
+            out.items.push(Queued {
+                id,
+                dest,
+                start,
+                end,
+            });
+            out.items.len() == 1
+        };
+        if was_empty {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Forgets queued datagrams whose query is no longer waiting (answered, or given
+    /// up while its retransmission was queued): the id may already belong to another
+    /// query, whose server would then see a question it was not asked.
+    fn drop_stale(&self, out: &mut Outbox) {
+        let pending = lock(&self.pending);
+        let bytes = &out.bytes;
+        out.items.retain(|q| {
+            pending.get(&q.id).is_some_and(|p| {
+                p.server == q.dest
+                    && bytes
+                        .get(q.start + wire::HEADER..q.end)
+                        .is_some_and(|d| d.starts_with(&p.question))
+            })
+        });
+    }
+
+    /// Ends the query of a datagram the kernel would not send.
+    fn fail(&self, q: Queued, e: io::Error) {
+        let mut map = lock(&self.pending);
+        if map.get(&q.id).is_some_and(|p| p.server == q.dest) {
+            if let Some(p) = map.remove(&q.id) {
+                let _ = p.tx.send(Err(e));
+            }
+        }
+    }
+
     /// Judges one datagram and hands it to its query if it is a valid reply.
     fn handle(&self, pkt: &[u8], src: SocketAddr) {
         if pkt.len() < wire::HEADER {
@@ -369,7 +583,7 @@ impl Sock {
         };
         if let Some(p) = map.remove(&id) {
             self.counters.inc_responses();
-            let _ = p.tx.send(msg);
+            let _ = p.tx.send(Ok(msg));
         }
     }
 }
@@ -381,11 +595,10 @@ mod tests {
     fn sock() -> Arc<Sock> {
         let std = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         std.set_nonblocking(true).unwrap();
-        Arc::new(Sock {
-            socket: UdpSocket::from_std(std).unwrap(),
-            pending: Mutex::new(HashMap::new()),
-            counters: Arc::new(Counters::default()),
-        })
+        Arc::new(Sock::new(
+            UdpSocket::from_std(std).unwrap(),
+            &Arc::new(Counters::default()),
+        ))
     }
 
     fn reply_for(query: &[u8]) -> Vec<u8> {
@@ -434,7 +647,7 @@ mod tests {
         s.handle(&good[..5], server);
         // Finally the real reply.
         s.handle(&good, server);
-        assert_eq!(rx.try_recv().unwrap().id(), 77);
+        assert_eq!(rx.try_recv().unwrap().unwrap().id(), 77);
         assert!(lock(&s.pending).is_empty());
         let c = s.counters.snapshot();
         assert_eq!((c.dropped, c.malformed, c.responses), (3, 2, 1));
@@ -468,12 +681,84 @@ mod tests {
         );
         drop(a);
         sock.handle(&reply_for(&q), server);
-        assert_eq!(rx.try_recv().unwrap().id(), id);
+        assert_eq!(rx.try_recv().unwrap().unwrap().id(), id);
         // An unanswered query is forgotten when dropped.
         let b = pool.register(server, &mut q, qend).unwrap();
         let id = b.id;
         drop(b);
         assert!(!lock(&sock.pending).contains_key(&id));
+        pool.shutdown();
+    }
+
+    /// A loopback server socket that reads what arrives within `wait`.
+    fn drain(server: &std::net::UdpSocket, wait: Duration) -> Vec<Vec<u8>> {
+        server.set_read_timeout(Some(wait)).unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 512];
+        while let Ok((n, _)) = server.recv_from(&mut buf) {
+            got.push(buf[..n].to_vec());
+        }
+        got
+    }
+
+    #[tokio::test]
+    async fn a_refused_datagram_fails_its_query_and_the_batch_goes_on() {
+        let counters = Arc::new(Counters::default());
+        let pool = Pool::bind(1, true, false, &counters).unwrap();
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let good = server.local_addr().unwrap();
+        // Linux refuses to send UDP to port 0 (EINVAL) before anything leaves.
+        let bad: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let mut qs: Vec<(Vec<u8>, usize)> = ["a.example", "b.example", "c.example"]
+            .iter()
+            .map(|n| {
+                let mut q = Vec::new();
+                let qend = wire::encode_query(0, n, 1, &mut q).unwrap();
+                (q, qend)
+            })
+            .collect();
+        let [(qa, ea), (qb, eb), (qc, ec)] = &mut qs[..] else {
+            unreachable!()
+        };
+        let mut a = pool.register(good, qa, *ea).unwrap();
+        let mut b = pool.register(bad, qb, *eb).unwrap();
+        let mut c = pool.register(good, qc, *ec).unwrap();
+        // All three are queued before the send task runs: one batch.
+        a.send(qa).unwrap();
+        b.send(qb).unwrap();
+        c.send(qc).unwrap();
+        assert!(matches!(
+            b.wait(Duration::from_secs(5)).await,
+            Exchange::Io(e) if e.kind() == io::ErrorKind::InvalidInput
+        ));
+        let got = tokio::task::spawn_blocking(move || drain(&server, Duration::from_millis(300)))
+            .await
+            .unwrap();
+        assert_eq!(got, vec![qa.clone(), qc.clone()]);
+        drop((a, c));
+        pool.shutdown();
+    }
+
+    #[tokio::test]
+    async fn a_query_forgotten_before_its_datagram_leaves_is_not_sent() {
+        let counters = Arc::new(Counters::default());
+        let pool = Pool::bind(1, true, false, &counters).unwrap();
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let dest = server.local_addr().unwrap();
+        let mut q1 = Vec::new();
+        let e1 = wire::encode_query(0, "gone.example", 1, &mut q1).unwrap();
+        let mut q2 = Vec::new();
+        let e2 = wire::encode_query(0, "kept.example", 1, &mut q2).unwrap();
+        let mut gone = pool.register(dest, &mut q1, e1).unwrap();
+        gone.send(&q1).unwrap();
+        drop(gone);
+        let mut kept = pool.register(dest, &mut q2, e2).unwrap();
+        kept.send(&q2).unwrap();
+        let got = tokio::task::spawn_blocking(move || drain(&server, Duration::from_millis(300)))
+            .await
+            .unwrap();
+        assert_eq!(got, vec![q2.clone()]);
+        drop(kept);
         pool.shutdown();
     }
 
