@@ -84,8 +84,9 @@ pub(crate) struct NetArgs {
     /// Domains in flight at once.
     #[arg(long, default_value_t = 64, value_name = "N")]
     pub(crate) concurrency: usize,
-    /// Worker threads (default: one per core; `resolve`: 1, since bulk DNS waits on
-    /// the network and one thread avoids waking others for every reply).
+    /// Worker threads (default: one per core). `resolve` runs N independent shards,
+    /// each with its own sockets and its share of the limits, so that no reply has to
+    /// wake another thread.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub(crate) threads: Option<u16>,
     /// DNS queries per second overall (0: bounded by concurrency only).

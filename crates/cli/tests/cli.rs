@@ -228,6 +228,88 @@ async fn resolve_prints_one_line_per_name_and_type() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolve_threads_share_the_work_without_loss_or_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = demo_world(dir.path()).await;
+    let mut names = demo_domains();
+    names.push("no-such-name.hikvision.com".to_string());
+    std::fs::write(dir.path().join("names.txt"), names.join("\n")).unwrap();
+    let types = ["A", "AAAA", "MX", "TXT", "NS", "SOA"];
+    let mut by_threads = Vec::new();
+    for threads in ["1", "3"] {
+        let mut args = s(&[
+            "resolve",
+            "-i",
+            "names.txt",
+            "--type",
+            &types.join(","),
+            "--threads",
+            threads,
+            "--stats",
+        ]);
+        args.extend(world.net_args());
+        let o = run(args, dir.path()).await;
+        assert!(o.status.success(), "{}", stderr(&o));
+        let total = names.len() * types.len();
+        assert!(
+            stderr(&o).contains(&format!("servedby resolve: {total} lookups")),
+            "{}",
+            stderr(&o)
+        );
+        let mut got: Vec<(String, String, String)> = jsonl(&o)
+            .iter()
+            .map(|l| {
+                (
+                    l["name"].as_str().unwrap().to_string(),
+                    l["type"].as_str().unwrap().to_string(),
+                    l["outcome"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(got.len(), total);
+        got.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+        assert_eq!(got.len(), total, "a (name, type) was answered twice");
+        by_threads.push(got);
+    }
+    // The same answers however the work is split.
+    assert_eq!(by_threads[0], by_threads[1]);
+    assert!(by_threads[0].iter().any(|l| l.2 == "nxdomain"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolve_stops_quietly_when_its_reader_goes_away() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let world = demo_world(dir.path()).await;
+    let names: Vec<String> = (0..3000).map(|i| format!("n{i}.hikvision.com")).collect();
+    std::fs::write(dir.path().join("names.txt"), names.join("\n")).unwrap();
+    let mut args = s(&["resolve", "-i", "names.txt", "--threads", "2"]);
+    args.extend(world.net_args());
+    let path = dir.path().to_path_buf();
+    let status = tokio::task::spawn_blocking(move || {
+        let mut child = bin()
+            .args(args)
+            .current_dir(path)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one line, then close the pipe: `servedby resolve … | head -n 1`.
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(first.starts_with('{'), "{first}");
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(status.status.code(), Some(0), "{}", stderr(&status));
+    assert!(stderr(&status).is_empty(), "{}", stderr(&status));
+}
+
 #[test]
 fn bad_input_lines_exit_2_with_line_numbers() {
     let dir = tempfile::tempdir().unwrap();

@@ -21,6 +21,18 @@ pub struct Stats {
     pub malformed: u64,
 }
 
+/// Sums the counters of several resolvers (one per thread, say).
+impl std::ops::AddAssign for Stats {
+    fn add_assign(&mut self, o: Self) {
+        self.queries += o.queries;
+        self.responses += o.responses;
+        self.tcp_fallbacks += o.tcp_fallbacks;
+        self.timeouts += o.timeouts;
+        self.dropped += o.dropped;
+        self.malformed += o.malformed;
+    }
+}
+
 /// The live counters behind [`Stats`].
 #[derive(Debug, Default)]
 pub(crate) struct Counters {

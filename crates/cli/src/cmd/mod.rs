@@ -19,7 +19,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Scan(a) => runtime(a.net.threads)?.block_on(scan::run(a)),
         Command::Observe(a) => runtime(a.net.threads)?.block_on(observe::observe(a)),
         Command::Who(a) => runtime(a.net.threads)?.block_on(observe::who(a)),
-        Command::Resolve(a) => runtime(a.net.threads.or(Some(1)))?.block_on(resolve::run(a)),
+        Command::Resolve(a) => resolve::run(a),
         Command::Scans(a) => scan::list(a),
         Command::Report(a) => report::report(a),
         Command::Changes(a) => report::changes(a),
