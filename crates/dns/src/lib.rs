@@ -53,6 +53,7 @@ mod rtype;
 mod stats;
 mod tcp;
 mod udp;
+mod window;
 mod wire;
 
 use std::net::{IpAddr, SocketAddr};

@@ -9,12 +9,13 @@ use std::time::Duration;
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{RData, Record};
 use servedby_model::{DnsData, Outcome};
-use servedby_net::{KeyedLimiter, Network, RateLimiter};
+use servedby_net::{Network, RateLimiter};
 use tokio::sync::Semaphore;
 use tokio::time::{timeout_at, Instant};
 
 use crate::stats::{Counters, Stats};
 use crate::udp::{Exchange, Pool, MAX_PENDING_PER_SOCKET};
+use crate::window::Windows;
 use crate::{present, tcp, wire, DnsError, RecordType};
 
 /// The longest CNAME chain a lookup follows.
@@ -47,7 +48,8 @@ pub struct ResolverConfig {
     pub attempts: u32,
     /// Queries per second overall (0 = unlimited, the default).
     pub rate: u32,
-    /// Queries in flight per nameserver (0 = unlimited). Default 256.
+    /// Queries in flight per nameserver (0 = unlimited). Default 256. A server starts
+    /// with a window of 32 that every valid reply widens by one, up to this limit.
     pub per_server_limit: usize,
     /// UDP sockets per address family, each with its own receive task. Default 4.
     pub udp_sockets: usize,
@@ -162,7 +164,7 @@ struct Inner {
     net: Network,
     pool: Pool,
     rate: RateLimiter,
-    per_server: KeyedLimiter<SocketAddr>,
+    per_server: Windows<SocketAddr>,
     in_flight: Semaphore,
     counters: Arc<Counters>,
     /// Spreads queries over the nameservers: each query starts at the next one.
@@ -233,7 +235,7 @@ impl Resolver {
         Ok(Self {
             inner: Arc::new(Inner {
                 rate: RateLimiter::new(cfg.rate),
-                per_server: KeyedLimiter::new(cfg.per_server_limit),
+                per_server: Windows::new(cfg.per_server_limit),
                 in_flight: Semaphore::new(cfg.max_in_flight.clamp(1, MAX_PENDING_PER_SOCKET)),
                 counters,
                 rotor: AtomicUsize::new(0),
@@ -389,7 +391,7 @@ impl Resolver {
                     Some(dest),
                 )
             };
-            let Ok(_slot) = timeout_at(deadline, inner.per_server.acquire(&dest)).await else {
+            let Ok(slot) = timeout_at(deadline, inner.per_server.acquire(&dest)).await else {
                 last = Some(waited("a per-nameserver slot"));
                 break;
             };
@@ -436,6 +438,8 @@ impl Resolver {
             }
             match exchange {
                 Exchange::Reply(msg) => {
+                    // The server keeps up: let one more query to it be in flight.
+                    slot.grow();
                     let (msg, server, tcp) = if msg.truncated() {
                         inner.counters.inc_tcp_fallbacks();
                         let left = deadline.saturating_duration_since(Instant::now());
