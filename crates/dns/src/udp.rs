@@ -42,9 +42,10 @@ pub(crate) const MAX_PENDING_PER_SOCKET: usize = 60_000;
 pub(crate) const RECV_BATCH: usize = 32;
 /// Datagrams given per `sendmmsg(2)`.
 const SEND_BATCH: usize = 64;
-/// Room for one received datagram: the largest a UDP/IP packet can carry, so that a
-/// reply larger than our EDNS size is read whole and judged rather than cut.
-const RECV_SLOT: usize = 65_536;
+/// Room for one received datagram: more than three times the EDNS size we advertise
+/// (1,232), as much as servers that ignore it commonly send. A reply that does not fit
+/// is handled as a truncated one (see [`Sock::handle_cut`]): the query goes on over TCP.
+const RECV_SLOT: usize = 4096;
 
 /// The reply a waiting query gets: the parsed message, or why its datagram could not
 /// be sent.
@@ -371,10 +372,8 @@ fn free_id(map: &HashMap<u16, Pending>) -> u16 {
 }
 
 async fn recv_loop(sock: Arc<Sock>, cancel: CancellationToken) {
-    // The slots are allocated zeroed, so pages the kernel never writes stay unmapped:
-    // only the first page or two of each slot is ever resident.
     let mut buf = vec![0u8; RECV_BATCH * RECV_SLOT];
-    let mut got: Vec<(usize, Option<SocketAddr>)> = Vec::with_capacity(RECV_BATCH);
+    let mut got: Vec<Received> = Vec::with_capacity(RECV_BATCH);
     loop {
         got.clear();
         let received = tokio::select! {
@@ -385,9 +384,10 @@ async fn recv_loop(sock: Arc<Sock>, cancel: CancellationToken) {
         };
         match received {
             Ok(()) => {
-                for (i, &(len, src)) in got.iter().enumerate() {
-                    let slot = &buf[i * RECV_SLOT..i * RECV_SLOT + len.min(RECV_SLOT)];
-                    match src {
+                for (i, r) in got.iter().enumerate() {
+                    let slot = &buf[i * RECV_SLOT..i * RECV_SLOT + r.len.min(RECV_SLOT)];
+                    match r.src {
+                        Some(src) if r.cut => sock.handle_cut(slot, src),
                         Some(src) => sock.handle(slot, src),
                         None => sock.counters.inc_dropped(),
                     }
@@ -402,13 +402,18 @@ async fn recv_loop(sock: Arc<Sock>, cancel: CancellationToken) {
     }
 }
 
-/// One `recvmmsg(2)`: fills `got` with the length and source of each datagram read
-/// into consecutive [`RECV_SLOT`]s of `buf`. `WouldBlock` when none is waiting.
-fn recv_batch(
-    socket: &UdpSocket,
-    buf: &mut [u8],
-    got: &mut Vec<(usize, Option<SocketAddr>)>,
-) -> io::Result<()> {
+/// One datagram read by [`recv_batch`].
+#[derive(Debug, Clone, Copy)]
+struct Received {
+    len: usize,
+    src: Option<SocketAddr>,
+    /// It did not fit its slot: only the first [`RECV_SLOT`] bytes were kept.
+    cut: bool,
+}
+
+/// One `recvmmsg(2)`: fills `got` with each datagram read into consecutive
+/// [`RECV_SLOT`]s of `buf`. `WouldBlock` when none is waiting.
+fn recv_batch(socket: &UdpSocket, buf: &mut [u8], got: &mut Vec<Received>) -> io::Result<()> {
     let mut slices: Vec<[IoSliceMut<'_>; 1]> = buf
         .chunks_mut(RECV_SLOT)
         .map(|c| [IoSliceMut::new(c)])
@@ -423,7 +428,11 @@ fn recv_batch(
         None,
     )
     .map_err(io::Error::from)?;
-    got.extend(results.map(|m| (m.bytes, m.address.and_then(|a| socket_addr(&a)))));
+    got.extend(results.map(|m| Received {
+        len: m.bytes,
+        src: m.address.and_then(|a| socket_addr(&a)),
+        cut: m.flags.contains(MsgFlags::MSG_TRUNC),
+    }));
     if got.is_empty() {
         return Err(io::ErrorKind::WouldBlock.into());
     }
@@ -552,6 +561,27 @@ impl Sock {
                 let _ = p.tx.send(Err(e));
             }
         }
+    }
+
+    /// A reply too large for its receive slot, of which only the start was kept. When
+    /// its header and question (which come first) are those of a pending query, the
+    /// query gets a reply with the TC bit set and no records, so the resolver asks
+    /// again over TCP, as it would for a reply the server truncated itself.
+    fn handle_cut(&self, pkt: &[u8], src: SocketAddr) {
+        let qlen = match pkt.get(..2) {
+            Some(id) => lock(&self.pending)
+                .get(&u16::from_be_bytes([id[0], id[1]]))
+                .map(|p| p.question.len()),
+            None => None,
+        };
+        let Some(head) = qlen.and_then(|q| pkt.get(..wire::HEADER + q)) else {
+            self.counters.inc_dropped();
+            return;
+        };
+        let mut head = head.to_vec();
+        head[2] |= 0x02; // TC
+        head[6..12].fill(0); // no answer, authority or additional records
+        self.handle(&head, src);
     }
 
     /// Judges one datagram and hands it to its query if it is a valid reply.
@@ -759,6 +789,44 @@ mod tests {
             .unwrap();
         assert_eq!(got, vec![q2.clone()]);
         drop(kept);
+        pool.shutdown();
+    }
+
+    #[tokio::test]
+    async fn a_reply_too_large_for_its_slot_comes_back_as_truncated() {
+        let counters = Arc::new(Counters::default());
+        let pool = Pool::bind(1, true, false, &counters).unwrap();
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let dest = server.local_addr().unwrap();
+        let mut q = Vec::new();
+        let qend = wire::encode_query(0, "big.example", 16, &mut q).unwrap();
+        let mut w = pool.register(dest, &mut q, qend).unwrap();
+        w.send(&q).unwrap();
+        tokio::task::spawn_blocking(move || {
+            let mut buf = [0u8; 512];
+            server
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            let (n, from) = server.recv_from(&mut buf).unwrap();
+            // The query echoed as a reply that claims one answer, padded well past
+            // the receive slot.
+            let mut reply = buf[..n].to_vec();
+            reply[2] |= 0x80;
+            reply[7] = 1;
+            reply.resize(RECV_SLOT * 2, b'x');
+            server.send_to(&reply, from).unwrap();
+        })
+        .await
+        .unwrap();
+        match w.wait(Duration::from_secs(5)).await {
+            Exchange::Reply(m) => {
+                assert!(m.truncated());
+                assert!(m.answers().is_empty());
+                assert_eq!(m.queries()[0].name().to_ascii(), "big.example.");
+            }
+            other => panic!("{other:?}"),
+        }
+        drop(w);
         pool.shutdown();
     }
 
