@@ -52,7 +52,7 @@ pub struct ResolverConfig {
     /// with a window of 32 that every valid reply widens by one, up to this limit.
     pub per_server_limit: usize,
     /// UDP sockets per address family, each with its own receive and send task.
-    /// Default 16: servers that spread queries over worker sockets by source port
+    /// Default 8: servers that spread queries over worker sockets by source port
     /// (SO_REUSEPORT) see the load spread evenly enough that no worker overflows.
     pub udp_sockets: usize,
     /// Queries in flight overall (at most 60,000). Default 1024.
@@ -67,7 +67,7 @@ impl Default for ResolverConfig {
             attempts: 3,
             rate: 0,
             per_server_limit: 256,
-            udp_sockets: 16,
+            udp_sockets: 8,
             max_in_flight: 1024,
         }
     }
