@@ -44,7 +44,8 @@ pub struct ResolverConfig {
     /// following. Default 5 s.
     pub timeout: Duration,
     /// UDP attempts per query, rotating over the nameservers; each gets an equal
-    /// share of the time left. Default 3.
+    /// share of the time left, and the last one keeps retransmitting to its server
+    /// with backoff until the deadline. Default 3.
     pub attempts: u32,
     /// Queries per second overall (0 = unlimited, the default).
     pub rate: u32,
@@ -432,6 +433,29 @@ impl Resolver {
             }
             let Some(w) = waiter.as_mut() else { continue };
             let exchange = match w.send(&buf) {
+                Ok(()) if attempt + 1 == attempts => {
+                    // The last attempt has the rest of the deadline. It keeps
+                    // retransmitting, backing off (RTO·2^k), rather than waiting it all
+                    // out on one datagram: losses at an overloaded server come in
+                    // bursts, and one more lost datagram must not cost seconds.
+                    let mut k = attempt;
+                    loop {
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        let step = (inner.pool.rto(dest) * (1u32 << k.min(8))).min(left);
+                        match w.wait(step).await {
+                            Exchange::Timeout { bad } if Instant::now() < deadline => {
+                                inner.counters.inc_timeouts();
+                                saw_bad |= bad;
+                                k += 1;
+                                let paced = timeout_at(deadline, inner.rate.acquire()).await;
+                                if paced.is_err() || w.send(&buf).is_err() {
+                                    break Exchange::Timeout { bad };
+                                }
+                            }
+                            other => break other,
+                        }
+                    }
+                }
                 Ok(()) => w.wait(budget).await,
                 Err(e) => Exchange::Io(e),
             };

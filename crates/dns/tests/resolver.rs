@@ -364,6 +364,26 @@ async fn retransmission_interval_follows_measured_round_trips() {
 }
 
 #[tokio::test]
+async fn the_last_attempt_keeps_retransmitting_through_a_burst_of_losses() {
+    // Four datagrams in a row lost (an overloaded server) with three attempts: the
+    // third attempt retransmits with backoff instead of spending the rest of the
+    // 10-second deadline waiting on one datagram.
+    let server = DnsServer::start([example_com()]).unwrap();
+    let r = resolver(config(&[&server]).timeout(Duration::from_secs(10)));
+    for _ in 0..20 {
+        assert_outcome(&r.lookup("example.com", RecordType::A).await, Outcome::Ok);
+    }
+    server.set_behavior("example.com", Behavior::DropFirst(4));
+    let start = Instant::now();
+    let l = r.lookup("example.com", RecordType::A).await;
+    let took = start.elapsed();
+    assert_outcome(&l, Outcome::Ok);
+    // RTO 50 ms: 50 + 100 + 200 + 400 ms of waits, then the answer.
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    assert_eq!(r.stats().timeouts, 4);
+}
+
+#[tokio::test]
 async fn malformed_replies_end_as_protocol_error() {
     let server = DnsServer::start([example_com()]).unwrap();
     server.set_behavior("example.com", Behavior::Malformed);
