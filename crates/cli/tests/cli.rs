@@ -278,6 +278,34 @@ async fn resolve_threads_share_the_work_without_loss_or_duplicates() {
     assert!(by_threads[0].iter().any(|l| l.2 == "nxdomain"));
 }
 
+#[test]
+fn resolve_threads_that_cannot_start_stop_the_run_with_a_clear_message() {
+    // 40 threads of 8 sockets each under a limit of 64 open files: some cannot bind.
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..100).map(|i| format!("n{i}.example.com")).collect();
+    std::fs::write(dir.path().join("names.txt"), names.join("\n")).unwrap();
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 64 && exec '{}' resolve -i names.txt --threads 40 \
+             --nameserver 127.0.0.1:9 --allow-egress 127.0.0.0/8 --timeout 0.2",
+            env!("CARGO_BIN_EXE_servedby")
+        ))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("could not start 40 resolve threads") && e.contains("open-file limit"),
+        "{e}"
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "no lookup runs when a thread cannot start"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resolve_stops_quietly_when_its_reader_goes_away() {
     use std::io::BufRead;

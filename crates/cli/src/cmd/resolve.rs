@@ -9,7 +9,7 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Barrier, Mutex};
 use std::time::Instant;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -45,6 +45,11 @@ struct Work {
     next: AtomicUsize,
     /// Set when standard output is gone: shards stop taking work.
     stop: AtomicBool,
+    /// Every shard sets up (runtime, sockets) before any takes work, so that one
+    /// that cannot start (too many open files, say) stops the run cleanly.
+    ready: Barrier,
+    /// Why a shard could not start, if one could not.
+    setup_failed: Mutex<Option<String>>,
 }
 
 impl Work {
@@ -83,13 +88,8 @@ pub(crate) fn run(a: ResolveArgs) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (cfg, network) = netopts::probe_config(&a.net)?;
-    let work = Arc::new(Work {
-        names,
-        types,
-        next: AtomicUsize::new(0),
-        stop: AtomicBool::new(false),
-    });
     // One shard per core by default, never more shards than lookups.
+    let total = names.len() * types.len();
     let shards = a
         .net
         .threads
@@ -97,7 +97,15 @@ pub(crate) fn run(a: ResolveArgs) -> anyhow::Result<()> {
             || std::thread::available_parallelism().map_or(1, usize::from),
             usize::from,
         )
-        .clamp(1, work.total().max(1));
+        .clamp(1, total.max(1));
+    let work = Arc::new(Work {
+        names,
+        types,
+        next: AtomicUsize::new(0),
+        stop: AtomicBool::new(false),
+        ready: Barrier::new(shards),
+        setup_failed: Mutex::new(None),
+    });
     let concurrency = a.net.concurrency.max(1);
     let start = Instant::now();
     let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(4 * shards);
@@ -111,7 +119,7 @@ pub(crate) fn run(a: ResolveArgs) -> anyhow::Result<()> {
         let (work, network, tx) = (work.clone(), network.clone(), tx.clone());
         let h = std::thread::Builder::new()
             .name(format!("resolve-{k}"))
-            .spawn(move || shard(&work, dns, network, inflight, &tx))?;
+            .spawn(move || shard(&work, k, dns, network, inflight, &tx))?;
         handles.push(h);
     }
     drop(tx);
@@ -139,6 +147,17 @@ pub(crate) fn run(a: ResolveArgs) -> anyhow::Result<()> {
         total.lookups += t.lookups;
         total.ok += t.ok;
         total.stats += t.stats;
+    }
+    if let Some(why) = work
+        .setup_failed
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+    {
+        return Err(anyhow::anyhow!(
+            "could not start {shards} resolve threads: {why} (lower --threads, or raise the \
+             open-file limit: each thread has its own sockets)"
+        ));
     }
     if let Some(e) = failed {
         return Err(e.into());
@@ -176,16 +195,40 @@ fn share(total: usize, n: usize, k: usize) -> usize {
 /// One shard: its own runtime and resolver, up to `inflight` lookups at once.
 fn shard(
     work: &Work,
+    k: usize,
     dns: ResolverConfig,
     network: Network,
     inflight: usize,
     tx: &mpsc::SyncSender<Vec<u8>>,
 ) -> anyhow::Result<Tally> {
-    let rt = tokio::runtime::Builder::new_current_thread()
+    let setup = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| {
+            let resolver = {
+                let _in = rt.enter();
+                Resolver::new(dns, network)?
+            };
+            Ok((rt, resolver))
+        });
+    if let Err(e) = &setup {
+        let mut why = work.setup_failed.lock().unwrap_or_else(|e| e.into_inner());
+        why.get_or_insert_with(|| format!("thread {k}: {e}"));
+        work.stop.store(true, Ordering::Relaxed);
+    }
+    work.ready.wait();
+    let (rt, resolver) = match setup {
+        Ok(s) if !work.stop.load(Ordering::Relaxed) => s,
+        _ => {
+            return Ok(Tally {
+                lookups: 0,
+                ok: 0,
+                stats: Stats::default(),
+            })
+        }
+    };
     rt.block_on(async {
-        let resolver = Resolver::new(dns, network)?;
         let mut tally = Tally {
             lookups: 0,
             ok: 0,
