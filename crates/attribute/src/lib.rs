@@ -280,19 +280,10 @@ impl AsLabel {
     fn write(&mut self, asn: u32) -> &str {
         const PREFIX: &[u8] = b"netdb AS";
         self.buf[..PREFIX.len()].copy_from_slice(PREFIX);
-        let mut digits = [0u8; 10];
-        let mut i = digits.len();
-        let mut n = asn;
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        let end = PREFIX.len() + digits.len() - i;
-        self.buf[PREFIX.len()..end].copy_from_slice(&digits[i..]);
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(asn).as_bytes();
+        let end = PREFIX.len() + digits.len();
+        self.buf[PREFIX.len()..end].copy_from_slice(digits);
         std::str::from_utf8(&self.buf[..end]).unwrap_or_default()
     }
 }
@@ -538,20 +529,8 @@ fn asn_evidence(ip: &str, asn: u32, org: &str, prefix: ipnet::IpNet) -> String {
     s
 }
 
-fn push_decimal(s: &mut String, mut n: u32) {
-    let mut buf = [0u8; 10];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &b in &buf[i..] {
-        s.push(char::from(b));
-    }
+fn push_decimal(s: &mut String, n: u32) {
+    s.push_str(itoa::Buffer::new().format(n));
 }
 
 fn truncate(s: &str, max: usize) -> &str {

@@ -53,7 +53,6 @@ mod rtype;
 mod stats;
 mod tcp;
 mod udp;
-mod window;
 mod wire;
 
 use std::net::{IpAddr, SocketAddr};

@@ -9,17 +9,23 @@ use std::time::Duration;
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{RData, Record};
 use servedby_model::{DnsData, Outcome};
-use servedby_net::{Network, RateLimiter};
+use servedby_net::{KeyedLimiter, Network, RateLimiter};
 use tokio::sync::Semaphore;
 use tokio::time::{timeout_at, Instant};
 
 use crate::stats::{Counters, Stats};
 use crate::udp::{Exchange, Pool, MAX_PENDING_PER_SOCKET};
-use crate::window::Windows;
 use crate::{present, tcp, wire, DnsError, RecordType};
 
 /// The longest CNAME chain a lookup follows.
 pub const MAX_CNAME_CHAIN: usize = 16;
+
+/// Queries a nameserver may have in flight before its first reply; each valid reply
+/// opens one more, up to `per_server_limit` (slow start). Without it, the first burst
+/// (hundreds of datagrams in a few system calls) reaches the server before any round
+/// trip is measured, and what its socket drops waits out the initial one-second
+/// retransmission interval.
+const INITIAL_WINDOW: usize = 32;
 
 /// How the resolver talks to its nameservers.
 ///
@@ -167,7 +173,7 @@ struct Inner {
     net: Network,
     pool: Pool,
     rate: RateLimiter,
-    per_server: Windows<SocketAddr>,
+    per_server: KeyedLimiter<SocketAddr>,
     in_flight: Semaphore,
     counters: Arc<Counters>,
     /// Spreads queries over the nameservers: each query starts at the next one.
@@ -238,7 +244,7 @@ impl Resolver {
         Ok(Self {
             inner: Arc::new(Inner {
                 rate: RateLimiter::new(cfg.rate),
-                per_server: Windows::new(cfg.per_server_limit),
+                per_server: KeyedLimiter::slow_start(cfg.per_server_limit, INITIAL_WINDOW),
                 in_flight: Semaphore::new(cfg.max_in_flight.clamp(1, MAX_PENDING_PER_SOCKET)),
                 counters,
                 rotor: AtomicUsize::new(0),
@@ -406,16 +412,6 @@ impl Resolver {
                 last = Some(waited("an in-flight slot"));
                 break;
             };
-            let now = Instant::now();
-            // Retransmit early and back off (RTO, 2·RTO, … with the RTO measured per
-            // server, RFC 6298), but never give one attempt more than its share of what
-            // is left: a lost datagram must not cost a third of the whole deadline.
-            let share = deadline.saturating_duration_since(now) / (attempts - attempt) as u32;
-            let budget = if attempt + 1 == attempts {
-                deadline.saturating_duration_since(now)
-            } else {
-                share.min(inner.pool.rto(dest) * (1u32 << attempt.min(8)))
-            };
             if waiter.as_ref().map(|w| w.dest()) != Some(dest) {
                 waiter = None;
                 match inner.pool.register(dest, &mut buf, qend) {
@@ -433,31 +429,21 @@ impl Resolver {
             }
             let Some(w) = waiter.as_mut() else { continue };
             let exchange = match w.send(&buf) {
-                Ok(()) if attempt + 1 == attempts => {
-                    // The last attempt has the rest of the deadline. It keeps
-                    // retransmitting, backing off (RTO·2^k), rather than waiting it all
-                    // out on one datagram: losses at an overloaded server come in
-                    // bursts, and one more lost datagram must not cost seconds.
-                    let mut k = attempt;
-                    loop {
-                        let left = deadline.saturating_duration_since(Instant::now());
-                        let step = (inner.pool.rto(dest) * (1u32 << k.min(8))).min(left);
-                        match w.wait(step).await {
-                            Exchange::Timeout { bad } if Instant::now() < deadline => {
-                                inner.counters.inc_timeouts();
-                                saw_bad |= bad;
-                                k += 1;
-                                let paced = timeout_at(deadline, inner.rate.acquire()).await;
-                                if paced.is_err() || w.send(&buf).is_err() {
-                                    break Exchange::Timeout { bad };
-                                }
-                            }
-                            other => break other,
-                        }
-                    }
-                }
-                Ok(()) => w.wait(budget).await,
                 Err(e) => Exchange::Io(e),
+                Ok(()) if attempt + 1 == attempts => {
+                    self.wait_to_deadline(w, &buf, attempt, deadline, &mut saw_bad)
+                        .await
+                }
+                Ok(()) => {
+                    // Retransmit early and back off (RTO, 2·RTO, … with the RTO measured
+                    // per server, RFC 6298), but never give one attempt more than its
+                    // share of what is left: a lost datagram must not cost a third of
+                    // the whole deadline.
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    let share = left / (attempts - attempt) as u32;
+                    w.wait(share.min(backoff(inner.pool.rto(dest), attempt)))
+                        .await
+                }
             };
             if !matches!(exchange, Exchange::Timeout { .. }) {
                 waiter = None;
@@ -465,7 +451,9 @@ impl Resolver {
             match exchange {
                 Exchange::Reply(msg) => {
                     // The server keeps up: let one more query to it be in flight.
-                    slot.grow();
+                    if let Some(s) = &slot {
+                        s.grow();
+                    }
                     let (msg, server, tcp) = if msg.truncated() {
                         inner.counters.inc_tcp_fallbacks();
                         let left = deadline.saturating_duration_since(Instant::now());
@@ -533,6 +521,42 @@ impl Resolver {
         }
         Err(f)
     }
+
+    /// The last attempt: it has the rest of the deadline, and keeps retransmitting
+    /// with backoff (RTO·2^k from the attempt's own k) rather than waiting it all out
+    /// on one datagram: losses at an overloaded server come in bursts, and one more
+    /// lost datagram must not cost seconds. Each resend goes through the rate limit.
+    async fn wait_to_deadline(
+        &self,
+        w: &mut crate::udp::Waiter<'_>,
+        query: &[u8],
+        mut k: usize,
+        deadline: Instant,
+        saw_bad: &mut bool,
+    ) -> Exchange {
+        let inner = &*self.inner;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let step = backoff(inner.pool.rto(w.dest()), k).min(left);
+            match w.wait(step).await {
+                Exchange::Timeout { bad } if Instant::now() < deadline => {
+                    inner.counters.inc_timeouts();
+                    *saw_bad |= bad;
+                    k += 1;
+                    let paced = timeout_at(deadline, inner.rate.acquire()).await;
+                    if paced.is_err() || w.send(query).is_err() {
+                        return Exchange::Timeout { bad };
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// The retransmission interval of attempt `k`: RTO·2^k (capped at 2^8).
+fn backoff(rto: Duration, k: usize) -> Duration {
+    rto * (1u32 << k.min(8))
 }
 
 /// The CNAME target of `owner` among the answer records, if any.

@@ -39,7 +39,7 @@ const RECV_BUFFER: usize = 4 << 20;
 /// Ids in flight on one socket never exceed this, so a free id always exists.
 pub(crate) const MAX_PENDING_PER_SOCKET: usize = 60_000;
 /// Datagrams taken per `recvmmsg(2)`.
-pub(crate) const RECV_BATCH: usize = 32;
+const RECV_BATCH: usize = 32;
 /// Datagrams given per `sendmmsg(2)`.
 const SEND_BATCH: usize = 64;
 /// Room for one received datagram: more than three times the EDNS size we advertise
@@ -87,6 +87,19 @@ struct Queued {
     dest: SocketAddr,
     start: usize,
     end: usize,
+}
+
+impl Queued {
+    /// Whether the query this datagram was queued for is still the one waiting under
+    /// its id (same server, same question): ids are reused once a query is done.
+    fn is_for(&self, pending: &HashMap<u16, Pending>, bytes: &[u8]) -> bool {
+        pending.get(&self.id).is_some_and(|p| {
+            p.server == self.dest
+                && bytes
+                    .get(self.start + wire::HEADER..self.end)
+                    .is_some_and(|d| d.starts_with(&p.question))
+        })
+    }
 }
 
 impl Outbox {
@@ -474,7 +487,7 @@ async fn send_loop(sock: Arc<Sock>, cancel: CancellationToken) {
                 Err(e) => {
                     // The kernel refused the first datagram of the chunk: its query
                     // learns why, and the rest go on.
-                    sock.fail(chunk[0], e);
+                    sock.fail(chunk[0], &local.bytes, e);
                     next += 1;
                 }
             }
@@ -543,20 +556,13 @@ impl Sock {
     fn drop_stale(&self, out: &mut Outbox) {
         let pending = lock(&self.pending);
         let bytes = &out.bytes;
-        out.items.retain(|q| {
-            pending.get(&q.id).is_some_and(|p| {
-                p.server == q.dest
-                    && bytes
-                        .get(q.start + wire::HEADER..q.end)
-                        .is_some_and(|d| d.starts_with(&p.question))
-            })
-        });
+        out.items.retain(|q| q.is_for(&pending, bytes));
     }
 
     /// Ends the query of a datagram the kernel would not send.
-    fn fail(&self, q: Queued, e: io::Error) {
+    fn fail(&self, q: Queued, bytes: &[u8], e: io::Error) {
         let mut map = lock(&self.pending);
-        if map.get(&q.id).is_some_and(|p| p.server == q.dest) {
+        if q.is_for(&map, bytes) {
             if let Some(p) = map.remove(&q.id) {
                 let _ = p.tx.send(Err(e));
             }
@@ -568,12 +574,11 @@ impl Sock {
     /// query gets a reply with the TC bit set and no records, so the resolver asks
     /// again over TCP, as it would for a reply the server truncated itself.
     fn handle_cut(&self, pkt: &[u8], src: SocketAddr) {
-        let qlen = match pkt.get(..2) {
-            Some(id) => lock(&self.pending)
+        let qlen = pkt.get(..2).and_then(|id| {
+            lock(&self.pending)
                 .get(&u16::from_be_bytes([id[0], id[1]]))
-                .map(|p| p.question.len()),
-            None => None,
-        };
+                .map(|p| p.question.len())
+        });
         let Some(head) = qlen.and_then(|q| pkt.get(..wire::HEADER + q)) else {
             self.counters.inc_dropped();
             return;
@@ -720,6 +725,14 @@ mod tests {
         pool.shutdown();
     }
 
+    /// A pool of one IPv4 socket and a plain loopback socket standing in for a server.
+    fn pool_and_server() -> (Pool, std::net::UdpSocket, SocketAddr) {
+        let pool = Pool::bind(1, true, false, &Arc::new(Counters::default())).unwrap();
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap();
+        (pool, server, addr)
+    }
+
     /// A loopback server socket that reads what arrives within `wait`.
     fn drain(server: &std::net::UdpSocket, wait: Duration) -> Vec<Vec<u8>> {
         server.set_read_timeout(Some(wait)).unwrap();
@@ -733,10 +746,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_refused_datagram_fails_its_query_and_the_batch_goes_on() {
-        let counters = Arc::new(Counters::default());
-        let pool = Pool::bind(1, true, false, &counters).unwrap();
-        let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let good = server.local_addr().unwrap();
+        let (pool, server, good) = pool_and_server();
         // Linux refuses to send UDP to port 0 (EINVAL) before anything leaves.
         let bad: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let mut qs: Vec<(Vec<u8>, usize)> = ["a.example", "b.example", "c.example"]
@@ -771,10 +781,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_query_forgotten_before_its_datagram_leaves_is_not_sent() {
-        let counters = Arc::new(Counters::default());
-        let pool = Pool::bind(1, true, false, &counters).unwrap();
-        let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let dest = server.local_addr().unwrap();
+        let (pool, server, dest) = pool_and_server();
         let mut q1 = Vec::new();
         let e1 = wire::encode_query(0, "gone.example", 1, &mut q1).unwrap();
         let mut q2 = Vec::new();
@@ -794,10 +801,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_reply_too_large_for_its_slot_comes_back_as_truncated() {
-        let counters = Arc::new(Counters::default());
-        let pool = Pool::bind(1, true, false, &counters).unwrap();
-        let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let dest = server.local_addr().unwrap();
+        let (pool, server, dest) = pool_and_server();
         let mut q = Vec::new();
         let qend = wire::encode_query(0, "big.example", 16, &mut q).unwrap();
         let mut w = pool.register(dest, &mut q, qend).unwrap();

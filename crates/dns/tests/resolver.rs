@@ -345,19 +345,26 @@ async fn slow_answers_are_retried_then_accepted() {
     assert!(r.stats().dropped >= 1, "{:?}", r.stats());
 }
 
+/// Teaches a resolver the server's (short) round trip with 20 lookups, then looks
+/// `example.com` up while the server drops the next `lost` datagrams: the lookup, how
+/// long it took and the resolver.
+async fn after_losses(lost: u32, timeout: Duration) -> (Lookup, Duration, Resolver) {
+    let server = DnsServer::start([example_com()]).unwrap();
+    let r = resolver(config(&[&server]).timeout(timeout));
+    for _ in 0..20 {
+        assert_outcome(&r.lookup("example.com", RecordType::A).await, Outcome::Ok);
+    }
+    server.set_behavior("example.com", Behavior::DropFirst(lost));
+    let start = Instant::now();
+    let l = r.lookup("example.com", RecordType::A).await;
+    (l, start.elapsed(), r)
+}
+
 #[tokio::test]
 async fn retransmission_interval_follows_measured_round_trips() {
     // A fast server teaches the resolver a short RTO: a dropped first datagram is then
     // sent again after ~50 ms, not after the initial 1 s.
-    let server = DnsServer::start([example_com()]).unwrap();
-    let r = resolver(config(&[&server]).timeout(Duration::from_secs(3)));
-    for _ in 0..20 {
-        assert_outcome(&r.lookup("example.com", RecordType::A).await, Outcome::Ok);
-    }
-    server.set_behavior("example.com", Behavior::DropFirst(1));
-    let start = Instant::now();
-    let l = r.lookup("example.com", RecordType::A).await;
-    let took = start.elapsed();
+    let (l, took, r) = after_losses(1, Duration::from_secs(3)).await;
     assert_outcome(&l, Outcome::Ok);
     assert!(took < Duration::from_millis(400), "{took:?}");
     assert_eq!(r.stats().timeouts, 1);
@@ -368,15 +375,7 @@ async fn the_last_attempt_keeps_retransmitting_through_a_burst_of_losses() {
     // Four datagrams in a row lost (an overloaded server) with three attempts: the
     // third attempt retransmits with backoff instead of spending the rest of the
     // 10-second deadline waiting on one datagram.
-    let server = DnsServer::start([example_com()]).unwrap();
-    let r = resolver(config(&[&server]).timeout(Duration::from_secs(10)));
-    for _ in 0..20 {
-        assert_outcome(&r.lookup("example.com", RecordType::A).await, Outcome::Ok);
-    }
-    server.set_behavior("example.com", Behavior::DropFirst(4));
-    let start = Instant::now();
-    let l = r.lookup("example.com", RecordType::A).await;
-    let took = start.elapsed();
+    let (l, took, r) = after_losses(4, Duration::from_secs(10)).await;
     assert_outcome(&l, Outcome::Ok);
     // RTO 50 ms: 50 + 100 + 200 + 400 ms of waits, then the answer.
     assert!(took < Duration::from_secs(2), "{took:?}");

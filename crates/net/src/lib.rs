@@ -8,7 +8,8 @@
 //! refused destination is reported before any socket is opened.
 //!
 //! The crate also holds the small concurrency tools shared by the probers: a global
-//! token-bucket [`RateLimiter`] and a per-key concurrency limit ([`KeyedLimiter`]).
+//! token-bucket [`RateLimiter`] and a per-key concurrency limit ([`KeyedLimiter`]),
+//! optionally opened gradually (slow start).
 
 mod connect_to;
 mod egress;
@@ -16,7 +17,7 @@ mod limit;
 
 pub use connect_to::{ConnectRule, ConnectTo, FromSpec};
 pub use egress::{is_special_purpose, Blocked, EgressPolicy};
-pub use limit::{KeyedLimiter, RateLimiter};
+pub use limit::{KeyedLimiter, RateLimiter, Slot};
 
 use std::net::SocketAddr;
 use std::time::Duration;

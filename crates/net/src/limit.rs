@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -57,37 +58,93 @@ impl RateLimiter {
 }
 
 /// At most `limit` concurrent holders per key (per nameserver, per host).
+///
+/// With [`KeyedLimiter::slow_start`], a key starts with fewer slots and each
+/// [`Slot::grow`] (a success through that slot) opens one more, up to `limit`: the
+/// width doubles every round trip, so the first burst to a server cannot overflow it
+/// before anything about it is known.
 #[derive(Debug)]
 pub struct KeyedLimiter<K> {
     limit: usize,
-    map: Mutex<HashMap<K, Arc<Semaphore>>>,
+    initial: usize,
+    map: Mutex<HashMap<K, Arc<Gate>>>,
+}
+
+/// One key's slots.
+#[derive(Debug)]
+struct Gate {
+    sem: Arc<Semaphore>,
+    /// Slots created so far.
+    width: AtomicUsize,
+}
+
+/// A slot for one key, given back when dropped.
+#[derive(Debug)]
+pub struct Slot {
+    gate: Arc<Gate>,
+    limit: usize,
+    _permit: OwnedSemaphorePermit,
 }
 
 impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
     /// A limiter allowing `limit` concurrent holders per key (0 = unlimited).
     pub fn new(limit: usize) -> Self {
+        Self::slow_start(limit, limit)
+    }
+
+    /// A limiter that starts each key at `initial` concurrent holders and grows by
+    /// one per [`Slot::grow`], up to `limit` (0 = unlimited).
+    pub fn slow_start(limit: usize, initial: usize) -> Self {
         Self {
             limit,
+            initial: initial.clamp(1, limit.max(1)),
             map: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Waits for a slot for `key`. The slot is released when the permit drops.
-    pub async fn acquire(&self, key: &K) -> Option<OwnedSemaphorePermit> {
+    /// Waits for a slot for `key`; `None` when unlimited.
+    pub async fn acquire(&self, key: &K) -> Option<Slot> {
         if self.limit == 0 {
             return None;
         }
-        let sem = {
+        let gate = {
             let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-            // Drop idle entries now and then so the map stays bounded by what is in use.
+            // Drop idle entries now and then so the map stays bounded by what is in use
+            // (every slot holds its gate).
             if map.len() > 4096 {
-                map.retain(|_, s| Arc::strong_count(s) > 1 || s.available_permits() < self.limit);
+                map.retain(|_, g| Arc::strong_count(g) > 1);
             }
             map.entry(key.clone())
-                .or_insert_with(|| Arc::new(Semaphore::new(self.limit)))
+                .or_insert_with(|| {
+                    Arc::new(Gate {
+                        sem: Arc::new(Semaphore::new(self.initial)),
+                        width: AtomicUsize::new(self.initial),
+                    })
+                })
                 .clone()
         };
-        sem.acquire_owned().await.ok()
+        let permit = gate.sem.clone().acquire_owned().await.ok()?;
+        Some(Slot {
+            gate,
+            limit: self.limit,
+            _permit: permit,
+        })
+    }
+}
+
+impl Slot {
+    /// What went through this slot succeeded: open one more slot for its key, up to
+    /// the limit.
+    pub fn grow(&self) {
+        let widened = self
+            .gate
+            .width
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < self.limit).then_some(n + 1)
+            });
+        if widened.is_ok() {
+            self.gate.sem.add_permits(1);
+        }
     }
 }
 
@@ -118,5 +175,41 @@ mod tests {
         drop(a1);
         let third = tokio::time::timeout(Duration::from_millis(200), kl.acquire(&"a")).await;
         assert!(third.is_ok());
+    }
+
+    /// The slots taken for `key` until one more would have to wait.
+    async fn holds(l: &KeyedLimiter<&'static str>, key: &'static str) -> Vec<Slot> {
+        let mut held = Vec::new();
+        while let Ok(s) = tokio::time::timeout(Duration::from_millis(20), l.acquire(&key)).await {
+            held.push(s.expect("limited"));
+        }
+        held
+    }
+
+    #[tokio::test]
+    async fn slow_start_opens_one_slot_per_success_up_to_the_limit() {
+        let l = KeyedLimiter::slow_start(40, 32);
+        let held = holds(&l, "a").await;
+        assert_eq!(held.len(), 32);
+        // Another key has slots of its own.
+        assert_eq!(holds(&l, "b").await.len(), 32);
+        held.iter().for_each(Slot::grow);
+        drop(held);
+        assert_eq!(holds(&l, "a").await.len(), 40);
+        // A fixed limiter does not grow.
+        let fixed = KeyedLimiter::new(3);
+        let held = holds(&fixed, "a").await;
+        assert_eq!(held.len(), 3);
+        held.iter().for_each(Slot::grow);
+        drop(held);
+        assert_eq!(holds(&fixed, "a").await.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn zero_is_unlimited() {
+        let l = KeyedLimiter::slow_start(0, 32);
+        for _ in 0..1000 {
+            assert!(l.acquire(&"a").await.is_none());
+        }
     }
 }

@@ -68,6 +68,7 @@ impl Work {
 }
 
 /// What one shard did.
+#[derive(Default)]
 struct Tally {
     lookups: usize,
     ok: usize,
@@ -115,7 +116,7 @@ pub(crate) fn run(a: ResolveArgs) -> anyhow::Result<()> {
         // The limits are totals: each shard gets its share.
         dns.per_server_limit = share(dns.per_server_limit, shards, k);
         dns.rate = u32::try_from(share(dns.rate as usize, shards, k)).unwrap_or(u32::MAX);
-        let inflight = share(concurrency, shards, k).max(1);
+        let inflight = share(concurrency, shards, k);
         let (work, network, tx) = (work.clone(), network.clone(), tx.clone());
         let h = std::thread::Builder::new()
             .name(format!("resolve-{k}"))
@@ -135,11 +136,7 @@ pub(crate) fn run(a: ResolveArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let mut total = Tally {
-        lookups: 0,
-        ok: 0,
-        stats: Stats::default(),
-    };
+    let mut total = Tally::default();
     for h in handles {
         let t = h
             .join()
@@ -220,20 +217,10 @@ fn shard(
     work.ready.wait();
     let (rt, resolver) = match setup {
         Ok(s) if !work.stop.load(Ordering::Relaxed) => s,
-        _ => {
-            return Ok(Tally {
-                lookups: 0,
-                ok: 0,
-                stats: Stats::default(),
-            })
-        }
+        _ => return Ok(Tally::default()),
     };
     rt.block_on(async {
-        let mut tally = Tally {
-            lookups: 0,
-            ok: 0,
-            stats: Stats::default(),
-        };
+        let mut tally = Tally::default();
         let mut block = Vec::with_capacity(BLOCK + 4096);
         let lookup = |(i, t): (usize, RecordType)| {
             let r = &resolver;
