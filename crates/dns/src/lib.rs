@@ -47,7 +47,7 @@
 //! # Ok(()) }
 //! ```
 
-mod present;
+mod reply;
 mod resolver;
 mod rtype;
 mod stats;

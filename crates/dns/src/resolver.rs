@@ -6,16 +6,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hickory_proto::op::{Message, ResponseCode};
-use hickory_proto::rr::{RData, Record};
-use servedby_model::{DnsData, Outcome};
+use servedby_model::{DnsData, DnsRecord, Outcome};
 use servedby_net::{KeyedLimiter, Network, RateLimiter};
 use tokio::sync::Semaphore;
 use tokio::time::{timeout_at, Instant};
 
+use crate::reply::{rcode, Answer as Rr, Reply};
 use crate::stats::{Counters, Stats};
 use crate::udp::{Exchange, Pool, MAX_PENDING_PER_SOCKET};
-use crate::{present, tcp, wire, DnsError, RecordType};
+use crate::{tcp, wire, DnsError, RecordType};
 
 /// The longest CNAME chain a lookup follows.
 pub const MAX_CNAME_CHAIN: usize = 16;
@@ -197,7 +196,7 @@ impl fmt::Debug for Resolver {
 
 /// A reply worth interpreting (NOERROR or NXDOMAIN).
 struct Answer {
-    msg: Message,
+    reply: Reply,
     server: SocketAddr,
     tcp: bool,
 }
@@ -295,16 +294,11 @@ impl Resolver {
             };
             out.resolver = Some(ans.server);
             out.data.tcp = ans.tcp;
-            let records: Vec<(String, &Record)> = ans
-                .msg
-                .answers()
-                .iter()
-                .map(|r| (present::name_str(r.name()), r))
-                .collect();
+            let records = ans.reply.answers;
             let mut end = current.clone();
             if rtype != RecordType::Cname {
                 while let Some(target) = cname_of(&records, &end) {
-                    if target == asked || out.data.cname_chain.contains(&target) {
+                    if target == asked || out.data.cname_chain.iter().any(|c| c == target) {
                         out.outcome = Outcome::LimitExceeded;
                         out.detail = Some(format!("CNAME loop: {end} points back to {target}"));
                         return out;
@@ -315,21 +309,25 @@ impl Resolver {
                             Some(format!("CNAME chain longer than {MAX_CNAME_CHAIN} hops"));
                         return out;
                     }
-                    out.data.cname_chain.push(target.clone());
-                    end = target;
+                    out.data.cname_chain.push(target.to_string());
+                    end = target.to_string();
                 }
             }
             out.data.answers = records
-                .iter()
-                .filter(|(owner, _)| *owner == end)
-                .filter_map(|(owner, r)| present::present(owner, r))
-                .filter(|r| r.rtype == rtype.as_str())
+                .into_iter()
+                .filter(|r| r.rtype == rtype && r.owner == end)
+                .map(|r| DnsRecord {
+                    name: r.owner,
+                    rtype: rtype.as_str().to_string(),
+                    ttl: r.ttl,
+                    value: r.value,
+                })
                 .collect();
             if !out.data.answers.is_empty() {
                 out.outcome = Outcome::Ok;
                 return out;
             }
-            if ans.msg.response_code() == ResponseCode::NXDomain {
+            if ans.reply.rcode == rcode::NXDOMAIN {
                 out.outcome = Outcome::Nxdomain;
                 out.detail = Some(format!("{end} does not exist"));
                 return out;
@@ -337,12 +335,7 @@ impl Resolver {
             // The chain ends in a name this server did not follow (typically in
             // another zone): ask for that name. An SOA in the authority section means
             // the server did follow and found nothing, so asking again is pointless.
-            let negative = ans
-                .msg
-                .name_servers()
-                .iter()
-                .any(|r| matches!(r.data(), RData::SOA(_)));
-            if end != current && !negative {
+            if end != current && !ans.reply.negative {
                 current = end;
                 continue;
             }
@@ -449,12 +442,12 @@ impl Resolver {
                 waiter = None;
             }
             match exchange {
-                Exchange::Reply(msg) => {
+                Exchange::Reply(reply) => {
                     // The server keeps up: let one more query to it be in flight.
                     if let Some(s) = &slot {
                         s.grow();
                     }
-                    let (msg, server, tcp) = if msg.truncated() {
+                    let (reply, server, tcp) = if reply.truncated {
                         inner.counters.inc_tcp_fallbacks();
                         let left = deadline.saturating_duration_since(Instant::now());
                         match Box::pin(tcp::exchange(&inner.net, ns, &buf, qend, left)).await {
@@ -469,15 +462,15 @@ impl Resolver {
                             }
                         }
                     } else {
-                        (msg, dest, false)
+                        (reply, dest, false)
                     };
-                    let code = msg.response_code();
+                    let code = reply.rcode;
                     let outcome = match code {
-                        ResponseCode::NoError | ResponseCode::NXDomain => {
-                            return Ok(Answer { msg, server, tcp });
+                        rcode::NOERROR | rcode::NXDOMAIN => {
+                            return Ok(Answer { reply, server, tcp });
                         }
-                        ResponseCode::ServFail => Outcome::Servfail,
-                        ResponseCode::Refused => Outcome::Refused,
+                        rcode::SERVFAIL => Outcome::Servfail,
+                        rcode::REFUSED => Outcome::Refused,
                         _ => Outcome::Error,
                     };
                     done[idx] = true;
@@ -560,20 +553,20 @@ fn backoff(rto: Duration, k: usize) -> Duration {
 }
 
 /// The CNAME target of `owner` among the answer records, if any.
-fn cname_of(records: &[(String, &Record)], owner: &str) -> Option<String> {
-    records.iter().find_map(|(o, r)| match r.data() {
-        RData::CNAME(c) if o == owner => Some(present::name_str(&c.0)),
-        _ => None,
-    })
+fn cname_of<'a>(records: &'a [Rr], owner: &str) -> Option<&'a str> {
+    records
+        .iter()
+        .find(|r| r.rtype == RecordType::Cname && r.owner == owner)
+        .map(|r| r.value.as_str())
 }
 
 /// The conventional mnemonic of a response code.
-fn rcode_name(code: ResponseCode) -> String {
+fn rcode_name(code: u16) -> String {
     match code {
-        ResponseCode::FormErr => "FORMERR".to_string(),
-        ResponseCode::ServFail => "SERVFAIL".to_string(),
-        ResponseCode::NotImp => "NOTIMP".to_string(),
-        ResponseCode::Refused => "REFUSED".to_string(),
-        other => format!("rcode {}", u16::from(other)),
+        rcode::FORMERR => "FORMERR".to_string(),
+        rcode::SERVFAIL => "SERVFAIL".to_string(),
+        rcode::NOTIMP => "NOTIMP".to_string(),
+        rcode::REFUSED => "REFUSED".to_string(),
+        other => format!("rcode {other}"),
     }
 }

@@ -9,11 +9,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hickory_proto::op::Message;
 use servedby_model::Outcome;
 use servedby_net::{ConnectError, Network};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::reply::{self, Reply};
 use crate::wire;
 
 /// Why a TCP exchange failed, as an outcome and an explanation.
@@ -33,7 +33,7 @@ pub(crate) async fn exchange(
     query: &[u8],
     qend: usize,
     timeout: Duration,
-) -> Result<(Message, SocketAddr), TcpFailure> {
+) -> Result<(Reply, SocketAddr), TcpFailure> {
     let deadline = tokio::time::Instant::now() + timeout;
     let (mut stream, addr) = net.connect_tcp(ns, timeout).await.map_err(|e| match e {
         ConnectError::Blocked(b) => TcpFailure {
@@ -90,7 +90,7 @@ pub(crate) async fn exchange(
             format!("TCP reply from {addr} does not match the query"),
         ));
     }
-    Message::from_vec(&body).map(|m| (m, addr)).map_err(|e| {
+    reply::decode(&body).map(|m| (m, addr)).map_err(|e| {
         fail(
             Outcome::ProtocolError,
             format!("malformed TCP reply from {addr}: {e}"),

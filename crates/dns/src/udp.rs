@@ -24,13 +24,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hickory_proto::op::Message;
 use nix::sys::socket::{recvmmsg, sendmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::sync::{oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
+use crate::reply::{self, Reply};
 use crate::stats::Counters;
 use crate::wire;
 
@@ -49,7 +49,7 @@ const RECV_SLOT: usize = 4096;
 
 /// The reply a waiting query gets: the parsed message, or why its datagram could not
 /// be sent.
-type Delivery = io::Result<Message>;
+type Delivery = io::Result<Reply>;
 
 /// A query waiting for its reply.
 #[derive(Debug)]
@@ -113,7 +113,7 @@ impl Outbox {
 #[derive(Debug)]
 pub(crate) enum Exchange {
     /// A valid reply.
-    Reply(Message),
+    Reply(Reply),
     /// No valid reply in time; `bad` if a malformed or mismatched one was seen.
     Timeout { bad: bool },
     /// The packet could not be sent (or the pool is shutting down).
@@ -611,14 +611,14 @@ impl Sock {
             self.counters.inc_malformed();
             return;
         }
-        let Ok(msg) = Message::from_vec(pkt) else {
+        let Ok(reply) = reply::decode(pkt) else {
             entry.bad = true;
             self.counters.inc_malformed();
             return;
         };
         if let Some(p) = map.remove(&id) {
             self.counters.inc_responses();
-            let _ = p.tx.send(Ok(msg));
+            let _ = p.tx.send(Ok(reply));
         }
     }
 }
@@ -682,7 +682,7 @@ mod tests {
         s.handle(&good[..5], server);
         // Finally the real reply.
         s.handle(&good, server);
-        assert_eq!(rx.try_recv().unwrap().unwrap().id(), 77);
+        assert_eq!(rx.try_recv().unwrap().unwrap().id, 77);
         assert!(lock(&s.pending).is_empty());
         let c = s.counters.snapshot();
         assert_eq!((c.dropped, c.malformed, c.responses), (3, 2, 1));
@@ -716,7 +716,7 @@ mod tests {
         );
         drop(a);
         sock.handle(&reply_for(&q), server);
-        assert_eq!(rx.try_recv().unwrap().unwrap().id(), id);
+        assert_eq!(rx.try_recv().unwrap().unwrap().id, id);
         // An unanswered query is forgotten when dropped.
         let b = pool.register(server, &mut q, qend).unwrap();
         let id = b.id;
@@ -824,9 +824,9 @@ mod tests {
         .unwrap();
         match w.wait(Duration::from_secs(5)).await {
             Exchange::Reply(m) => {
-                assert!(m.truncated());
-                assert!(m.answers().is_empty());
-                assert_eq!(m.queries()[0].name().to_ascii(), "big.example.");
+                assert!(m.truncated);
+                assert!(m.answers.is_empty());
+                assert_eq!(m.rcode, 0);
             }
             other => panic!("{other:?}"),
         }
