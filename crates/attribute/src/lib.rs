@@ -684,11 +684,17 @@ impl<'a, 'o> Collector<'a, 'o> {
         if !is_public(ip) {
             return;
         }
-        let info = self.netdb.lookup(ip);
+        let prefix_hits = self.catalog.match_ip(ip);
+        // The AS is needed to name the network, or to see that it is the target's own;
+        // an address in a catalog prefix of a target without own names needs neither.
+        let info = if prefix_hits.is_empty() || self.own.has_names() {
+            self.netdb.lookup(ip)
+        } else {
+            None
+        };
         if info.is_some_and(|i| self.own.is_own_org(i.org)) {
             return;
         }
-        let prefix_hits = self.catalog.match_ip(ip);
         if !prefix_hits.is_empty() {
             for hit in prefix_hits {
                 let service = hit.rule.effective_service();
@@ -933,8 +939,29 @@ fn redirect_note(h: &HtmlData, all: &[Observation]) -> String {
     });
     match chain {
         Some(http) => {
-            let urls: Vec<&str> = http.hops.iter().map(|hop| hop.url.as_str()).collect();
-            format!(" (on {} after redirects {})", h.page_url, urls.join(" -> "))
+            const ON: &str = " (on ";
+            const AFTER: &str = " after redirects ";
+            const ARROW: &str = " -> ";
+            let urls: usize = http.hops.iter().map(|hop| hop.url.len()).sum();
+            let mut note = String::with_capacity(
+                ON.len()
+                    + h.page_url.len()
+                    + AFTER.len()
+                    + urls
+                    + ARROW.len() * http.hops.len()
+                    + 1,
+            );
+            note.push_str(ON);
+            note.push_str(&h.page_url);
+            note.push_str(AFTER);
+            for (i, hop) in http.hops.iter().enumerate() {
+                if i > 0 {
+                    note.push_str(ARROW);
+                }
+                note.push_str(&hop.url);
+            }
+            note.push(')');
+            note
         }
         None => String::new(),
     }

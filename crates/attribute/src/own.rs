@@ -74,6 +74,11 @@ impl<'c> Own<'c> {
         })
     }
 
+    /// Whether the target has names of its own (else no organisation is its own).
+    pub(crate) fn has_names(&self) -> bool {
+        !self.names.is_empty()
+    }
+
     /// Whether an organisation name (an AS org, a certificate issuer, a registrar)
     /// contains one of the target's own names as consecutive words.
     pub(crate) fn is_own_org(&self, org: &str) -> bool {

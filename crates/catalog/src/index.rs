@@ -88,7 +88,44 @@ impl Hasher for FxHasher {
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// A header rule: the lowercase text the value must contain (none: presence only).
-pub(crate) type HeaderRule = (Option<Box<str>>, RuleRef);
+#[derive(Debug)]
+pub(crate) struct HeaderRule {
+    text: Option<Box<str>>,
+    /// Byte pairs of `text` as [`PairSet`] bits (see [`Substrings`]).
+    pairs: [u16; 4],
+    rule: RuleRef,
+}
+
+impl HeaderRule {
+    pub(crate) fn new(text: Option<&str>, rule: RuleRef) -> Self {
+        Self {
+            text: text.map(Into::into),
+            pairs: text.map_or([u16::MAX; 4], |t| PairSet::sample(t.as_bytes())),
+            rule,
+        }
+    }
+}
+
+/// The rules among `rules` (those of one header name) that a header `value` matches:
+/// presence-only rules always, the others when the value contains their text,
+/// ignoring ASCII case. A name with many rules (`server`) first rules out those whose
+/// byte pairs the value lacks, so that most are rejected without a search.
+pub(crate) fn header_matches(rules: &[HeaderRule], value: &str) -> Refs<'static> {
+    let set =
+        (rules.len() >= PAIR_FILTER_MIN).then(|| PairSet::of_ascii_lowercase(value.as_bytes()));
+    Refs::collect(
+        rules
+            .iter()
+            .filter(|h| match &h.text {
+                None => true,
+                Some(text) => {
+                    set.as_ref().is_none_or(|set| set.has_all(&h.pairs))
+                        && contains_ignore_ascii_case(value, text)
+                }
+            })
+            .map(|h| h.rule),
+    )
+}
 
 /// Rule references borrowed from an index, or collected when a filter applied (up to
 /// [`INLINE_REFS`] without allocating, as nearly every match has one or two rules).
@@ -654,7 +691,7 @@ impl Index {
                     (Parsed::Header { name, contains }, _) => {
                         let node = ix.header_names.insert_label(name.as_bytes()) as usize;
                         ix.header.resize_with(ix.header_names.len(), Vec::new);
-                        ix.header[node].push((contains.as_deref().map(Into::into), r));
+                        ix.header[node].push(HeaderRule::new(contains.as_deref(), r));
                     }
                     (Parsed::LoaderKind(k), _) => {
                         ix.loader.entry(k.as_str().into()).or_default().push(r);
@@ -802,9 +839,35 @@ impl PairSet {
         Self(set)
     }
 
+    /// The pairs of `text` with ASCII letters lowercased.
+    fn of_ascii_lowercase(text: &[u8]) -> Self {
+        let mut set = [0u64; 16];
+        for w in text.windows(2) {
+            let bit = Self::bit(w[0].to_ascii_lowercase(), w[1].to_ascii_lowercase());
+            set[usize::from(bit >> 6)] |= 1 << (bit & 63);
+        }
+        Self(set)
+    }
+
+    /// Bits of four pairs spread over a pattern: a text holding the pattern has them
+    /// all. A pattern shorter than two bytes has none (`u16::MAX`: always present).
+    fn sample(p: &[u8]) -> [u16; 4] {
+        if p.len() < 2 {
+            return [u16::MAX; 4];
+        }
+        let last = p.len() - 2;
+        [0, last / 3, 2 * last / 3, last].map(|i| Self::bit(p[i], p[i + 1]))
+    }
+
     #[inline]
     fn has(&self, bit: u16) -> bool {
         self.0[usize::from(bit >> 6)] & (1 << (bit & 63)) != 0
+    }
+
+    /// Whether every bit of [`PairSet::sample`] is in the set.
+    #[inline]
+    fn has_all(&self, pairs: &[u16; 4]) -> bool {
+        pairs.iter().all(|&bit| bit == u16::MAX || self.has(bit))
     }
 }
 
@@ -827,16 +890,7 @@ impl Substrings {
         self.meta = self
             .patterns
             .iter()
-            .map(|(f, _)| {
-                let p = f.needle();
-                if p.len() < 2 {
-                    // No pair to require: never skipped (see `may_occur`).
-                    return (p.len(), [u16::MAX; 4]);
-                }
-                let last = p.len() - 2;
-                let pairs = [0, last / 3, 2 * last / 3, last].map(|i| PairSet::bit(p[i], p[i + 1]));
-                (p.len(), pairs)
-            })
+            .map(|(f, _)| (f.needle().len(), PairSet::sample(f.needle())))
             .collect();
     }
 
@@ -845,8 +899,7 @@ impl Substrings {
     #[inline]
     fn may_occur(&self, len: usize, set: Option<&PairSet>, i: usize) -> bool {
         let (plen, pairs) = &self.meta[i];
-        *plen <= len
-            && set.is_none_or(|set| pairs.iter().all(|&bit| bit == u16::MAX || set.has(bit)))
+        *plen <= len && set.is_none_or(|set| set.has_all(pairs))
     }
 
     /// Rules whose pattern occurs in `haystack` (lowercase), keeping only the longest
@@ -1058,6 +1111,25 @@ mod tests {
                 got.sort();
                 prop_assert_eq!(got, want, "{}", url);
             }
+        }
+
+        #[test]
+        fn header_matches_filter_like_the_plain_scan(
+            texts in proptest::collection::vec(proptest::option::of("[abc\u{e9}]{0,4}"), 0..20),
+            value in "[aAbBcC\u{e9} ]{0,24}",
+        ) {
+            let rules: Vec<HeaderRule> = texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| HeaderRule::new(t.as_deref(), r(i)))
+                .collect();
+            let want: Vec<RuleRef> = texts
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.as_deref().is_none_or(|t| contains_ignore_ascii_case(&value, t)))
+                .map(|(i, _)| r(i))
+                .collect();
+            prop_assert_eq!(header_matches(&rules, &value).to_vec(), want);
         }
 
         #[test]

@@ -52,7 +52,7 @@ pub use lookup::{LookupHit, LookupKind};
 pub use rule::{Rule, RuleKind, LOADER_KINDS};
 
 pub use index::Hits;
-use index::{contains_ignore_ascii_case, Index, RuleRef};
+use index::{Index, RuleRef};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_catalog.rs"));
 
@@ -397,16 +397,7 @@ impl Catalog {
         if rules.is_empty() {
             return self.hits(&[][..]);
         }
-        let refs = index::Refs::collect(
-            rules
-                .iter()
-                .filter(|(text, _)| {
-                    text.as_deref()
-                        .is_none_or(|t| contains_ignore_ascii_case(value, t))
-                })
-                .map(|(_, r)| *r),
-        );
-        self.hits(refs)
+        self.hits(index::header_matches(rules, value))
     }
 
     /// `cert-issuer` rules whose pattern occurs in `text` (an issuer O or CN),
