@@ -876,7 +876,13 @@ impl<'a, 'o> Collector<'a, 'o> {
         }
         for id in &h.loader_ids {
             for hit in self.catalog.match_loader(&id.kind) {
-                let value = Cow::Owned(format!("{} {}{redirect}", id.kind, id.id));
+                let mut value =
+                    String::with_capacity(id.kind.len() + 1 + id.id.len() + redirect.len());
+                value.push_str(&id.kind);
+                value.push(' ');
+                value.push_str(&id.id);
+                value.push_str(&redirect);
+                let value = Cow::Owned(value);
                 let service = hit.rule.effective_service();
                 let kind = hit.rule.embed_kind;
                 self.push(
@@ -913,7 +919,10 @@ impl<'a, 'o> Collector<'a, 'o> {
             if !own_registrar {
                 let hits = self.catalog.match_registrar_iana(id);
                 if !hits.is_empty() {
-                    let value = Cow::Owned(format!("IANA {id}"));
+                    let mut value = String::with_capacity(15);
+                    value.push_str("IANA ");
+                    push_decimal(&mut value, id);
+                    let value = Cow::Owned(value);
                     self.push_hits(hits, "rdap", &host, &value, &obs.at);
                 }
             }
