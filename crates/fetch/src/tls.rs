@@ -6,14 +6,23 @@
 //! is verified with rustls' own [`WebPkiServerVerifier`] over `webpki-roots` plus the
 //! `--ca-file` roots, at an injectable time. The verifier's error becomes a
 //! [`CertVerdict`]; the page is fetched either way.
+//!
+//! A scan meets the same few chains on thousands of hosts (a CDN's, a hosting
+//! company's wildcard certificate), and checking the signatures up to a root was most
+//! of the cost of a verdict. So a chain found valid is remembered with the span of time
+//! in which all its certificates are valid, and within that span only the host name
+//! is checked again: the verdict is exactly what verifying afresh would give (see
+//! [`ValidChains`]).
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::{Resumption, WebPkiServerVerifier};
+use rustls::client::{verify_server_cert_signed_by_trust_anchor, verify_server_name, Resumption};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::server::ParsedCertificate;
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
@@ -38,19 +47,74 @@ pub fn load_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, FetchEr
     Ok(certs)
 }
 
-/// The TLS client shared by every connection: one `ClientConfig`, one verifier.
+/// The TLS client shared by every connection: one `ClientConfig`, one set of roots.
 pub(crate) struct TlsClient {
     connector: tokio_rustls::TlsConnector,
-    verifier: Arc<WebPkiServerVerifier>,
+    roots: RootCertStore,
+    algorithms: WebPkiSupportedAlgorithms,
+    valid: ValidChains,
     now: Option<UnixTime>,
 }
 
 impl std::fmt::Debug for TlsClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TlsClient")
-            .field("verifier", &self.verifier)
+            .field("roots", &self.roots.len())
             .field("now", &self.now)
             .finish_non_exhaustive()
+    }
+}
+
+/// How many valid chains are remembered; when full, the memory starts over.
+const MAX_VALID_CHAINS: usize = 4096;
+
+/// Chains (leaf first, as presented) that verified up to a trusted root, each with
+/// the span of time, in Unix seconds, in which every one of its certificates is
+/// valid. Within that span the same path verifies again (trust anchors have no
+/// validity period to check, and signatures do not change); outside it, or for a
+/// chain not here, the chain is verified afresh. Failures are not remembered.
+#[derive(Default)]
+struct ValidChains {
+    map: Mutex<HashMap<Vec<CertificateDer<'static>>, (i64, i64)>>,
+}
+
+impl ValidChains {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<CertificateDer<'static>>, (i64, i64)>> {
+        self.map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether `chain` is known to verify at `now`.
+    fn holds(&self, chain: &[CertificateDer<'static>], now: UnixTime) -> bool {
+        let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+        self.lock()
+            .get(chain)
+            .is_some_and(|&(from, until)| from <= now && now <= until)
+    }
+
+    /// Remembers that `chain` verified. A chain whose validity cannot be read is
+    /// not remembered.
+    fn insert(&self, chain: &[CertificateDer<'static>]) {
+        let mut span = (i64::MIN, i64::MAX);
+        for cert in chain {
+            let Ok((_, c)) = x509_parser::parse_x509_certificate(cert) else {
+                return;
+            };
+            let v = c.validity();
+            span.0 = span.0.max(v.not_before.timestamp());
+            span.1 = span.1.min(v.not_after.timestamp());
+        }
+        let mut map = self.lock();
+        if map.len() >= MAX_VALID_CHAINS {
+            map.clear();
+        }
+        map.insert(chain.to_vec(), span);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.lock().len()
     }
 }
 
@@ -77,10 +141,10 @@ impl TlsClient {
                 detail: e.to_string(),
             })?;
         }
-        let verifier =
-            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-                .build()
-                .map_err(|e| FetchError::Config(e.to_string()))?;
+        if roots.is_empty() {
+            return Err(FetchError::Config("no trusted roots".to_string()));
+        }
+        let algorithms = provider.signature_verification_algorithms;
         let capture = Arc::new(AcceptAnyChain {
             algorithms: provider.signature_verification_algorithms,
         });
@@ -96,7 +160,9 @@ impl TlsClient {
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Self {
             connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
-            verifier,
+            roots,
+            algorithms,
+            valid: ValidChains::default(),
             now,
         })
     }
@@ -118,11 +184,8 @@ impl TlsClient {
             );
         };
         let now = self.now.unwrap_or_else(UnixTime::now);
-        match self
-            .verifier
-            .verify_server_cert(leaf, intermediates, host, &[], now)
-        {
-            Ok(_) => (CertVerdict::Valid, None),
+        match self.verify(chain, leaf, intermediates, host, now) {
+            Ok(()) => (CertVerdict::Valid, None),
             Err(e) => {
                 let verdict = classify(&e, leaf);
                 // rustls says only "UnknownIssuer" for these; name what was presented.
@@ -142,6 +205,32 @@ impl TlsClient {
                 (verdict, Some(detail))
             }
         }
+    }
+}
+
+impl TlsClient {
+    /// What rustls' `WebPkiServerVerifier` checks, in its order (the path to a root,
+    /// then the name), with the path's result remembered for chains that verify.
+    fn verify(
+        &self,
+        chain: &[CertificateDer<'static>],
+        leaf: &CertificateDer<'static>,
+        intermediates: &[CertificateDer<'static>],
+        host: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<(), rustls::Error> {
+        let cert = ParsedCertificate::try_from(leaf)?;
+        if !self.valid.holds(chain, now) {
+            verify_server_cert_signed_by_trust_anchor(
+                &cert,
+                &self.roots,
+                intermediates,
+                now,
+                self.algorithms.all,
+            )?;
+            self.valid.insert(chain);
+        }
+        verify_server_name(&cert, host)
     }
 }
 
@@ -225,4 +314,58 @@ pub(crate) fn suite_name(s: rustls::SupportedCipherSuite) -> String {
     suite
         .as_str()
         .map_or_else(|| format!("{suite:?}"), str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use servedby_testnet::pki::{Preset, TestCa, Validity};
+
+    use super::*;
+
+    fn at(t: time::OffsetDateTime) -> UnixTime {
+        UnixTime::since_unix_epoch(std::time::Duration::from_secs(t.unix_timestamp() as u64))
+    }
+
+    fn host(name: &str) -> ServerName<'static> {
+        ServerName::try_from(name.to_string()).unwrap()
+    }
+
+    #[test]
+    fn a_valid_chain_is_verified_once_while_all_its_certificates_are_valid() {
+        let ca = TestCa::preset(Preset::LetsEncryptR11);
+        let validity = Validity::current();
+        let chain = ca.issue_leaf(&["*.example.com"], validity);
+        let certs = chain.certs();
+        let client = TlsClient::new(&[ca.root_der().clone()], None).unwrap();
+        let verify = |name: &str, t| client.verify(certs, &certs[0], &certs[1..], &host(name), t);
+        let now = at(time::OffsetDateTime::now_utc());
+
+        verify("a.example.com", now).unwrap();
+        assert_eq!(client.valid.len(), 1);
+        verify("b.example.com", now).unwrap();
+        assert_eq!(client.valid.len(), 1);
+        // The name is checked on every call, remembered chain or not.
+        let wrong = verify("example.org", now).unwrap_err();
+        assert_eq!(classify(&wrong, &certs[0]), CertVerdict::WrongHost);
+        // Outside the leaf's validity the remembered result does not apply.
+        let after = at(validity.not_after + time::Duration::seconds(1));
+        let expired = verify("a.example.com", after).unwrap_err();
+        assert_eq!(classify(&expired, &certs[0]), CertVerdict::Expired);
+        let before = at(validity.not_before - time::Duration::seconds(1));
+        let early = verify("a.example.com", before).unwrap_err();
+        assert_eq!(classify(&early, &certs[0]), CertVerdict::NotYetValid);
+        // The last second of validity still verifies.
+        verify("a.example.com", at(validity.not_after)).unwrap();
+    }
+
+    #[test]
+    fn failures_are_not_remembered() {
+        let ca = TestCa::preset(Preset::LetsEncryptR11);
+        let untrusted = TestCa::preset(Preset::SectigoDv);
+        let chain = untrusted.issue_leaf(&["x.example"], Validity::current());
+        let client = TlsClient::new(&[ca.root_der().clone()], None).unwrap();
+        let (verdict, _) = client.verdict(chain.certs(), &host("x.example"));
+        assert_eq!(verdict, CertVerdict::UnknownIssuer);
+        assert_eq!(client.valid.len(), 0);
+    }
 }
