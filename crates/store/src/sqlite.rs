@@ -75,6 +75,14 @@ fn parse_ts(s: &str) -> Timestamp {
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
+/// Rows in insertion (id) order. Sorting here rather than with `ORDER BY id` keeps
+/// SQLite from copying every row, documents and all, into a temporary B-tree (a file
+/// by default) when the rows come through the `(scan_id, target)` index.
+fn in_id_order<T>(mut rows: Vec<(i64, T)>) -> Vec<T> {
+    rows.sort_unstable_by_key(|r| r.0);
+    rows.into_iter().map(|(_, row)| row).collect()
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to
     /// date. A file that is not a servedby database is refused without being changed.
@@ -390,54 +398,60 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Observation>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT doc FROM observations WHERE scan_id = ?1 AND (?2 IS NULL OR target = ?2) ORDER BY id")
+            .prepare("SELECT id, doc FROM observations WHERE scan_id = ?1 AND (?2 IS NULL OR target = ?2)")
             .map_err(self.sql_err())?;
         let docs = stmt
-            .query_map(params![scan_id, target], |r| r.get::<_, String>(0))
+            .query_map(params![scan_id, target], |r| {
+                Ok((r.get(0)?, r.get::<_, String>(1)?))
+            })
             .map_err(self.sql_err())?
             .collect::<Result<Vec<_>, _>>()
             .map_err(self.sql_err())?;
-        docs.iter().map(|d| self.decode(d)).collect()
+        in_id_order(docs).iter().map(|d| self.decode(d)).collect()
     }
 
     fn relationships(&self, scan_id: i64) -> Result<Vec<Relationship>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT doc FROM relationships WHERE scan_id = ?1 ORDER BY id")
+            .prepare("SELECT id, doc FROM relationships WHERE scan_id = ?1")
             .map_err(self.sql_err())?;
         let docs = stmt
-            .query_map([scan_id], |r| r.get::<_, String>(0))
+            .query_map([scan_id], |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))
             .map_err(self.sql_err())?
             .collect::<Result<Vec<_>, _>>()
             .map_err(self.sql_err())?;
-        docs.iter().map(|d| self.decode(d)).collect()
+        in_id_order(docs).iter().map(|d| self.decode(d)).collect()
     }
 
     fn relationships_seen(&self, scan_id: i64) -> Result<Vec<SeenRelationship>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT r.doc,
+                "SELECT r.id, r.doc,
                    (SELECT min(s2.started) FROM relationships r2 JOIN scans s2 ON s2.id = r2.scan_id
                      WHERE r2.target = r.target AND r2.service = r.service AND r2.provider_id = r.provider_id
                        AND r2.embed_kind IS r.embed_kind AND r2.scan_id <= r.scan_id),
                    s.started
                  FROM relationships r JOIN scans s ON s.id = r.scan_id
-                 WHERE r.scan_id = ?1 ORDER BY r.id",
+                 WHERE r.scan_id = ?1",
             )
             .map_err(self.sql_err())?;
         let rows = stmt
             .query_map([scan_id], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, String>(2)?,
+                    r.get(0)?,
+                    (
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, String>(3)?,
+                    ),
                 ))
             })
             .map_err(self.sql_err())?
             .collect::<Result<Vec<_>, _>>()
             .map_err(self.sql_err())?;
-        rows.into_iter()
+        in_id_order(rows)
+            .into_iter()
             .map(|(doc, first, last)| {
                 let last_seen = parse_ts(&last);
                 Ok(SeenRelationship {

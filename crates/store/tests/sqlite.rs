@@ -179,3 +179,49 @@ fn newer_schema_is_refused() {
     let e = SqliteStore::open(&path).unwrap_err();
     assert!(matches!(e, StoreError::TooNew { found: 99, .. }), "{e}");
 }
+
+#[test]
+fn reads_come_back_in_the_order_stored_not_by_target() {
+    let mut st = SqliteStore::in_memory().unwrap();
+    let targets = ["z.com", "a.com", "m.com"];
+    let id = st
+        .create_scan(&new_scan("2026-11-01T00:00:00Z", &targets))
+        .unwrap();
+    for target in targets {
+        st.record_targets(
+            id,
+            &[TargetResult {
+                target: target.into(),
+                observations: vec![obs(target)],
+                relationships: vec![rel(id, target, "zeta"), rel(id, target, "alpha")],
+            }],
+        )
+        .unwrap();
+    }
+    let stored: Vec<(String, String)> = targets
+        .iter()
+        .flat_map(|t| {
+            [
+                (t.to_string(), "zeta".into()),
+                (t.to_string(), "alpha".into()),
+            ]
+        })
+        .collect();
+    let key = |r: &Relationship| (r.target.clone(), r.provider.id.clone());
+    let rels: Vec<_> = st.relationships(id).unwrap().iter().map(key).collect();
+    assert_eq!(rels, stored);
+    let seen: Vec<_> = st
+        .relationships_seen(id)
+        .unwrap()
+        .iter()
+        .map(|s| key(&s.relationship))
+        .collect();
+    assert_eq!(seen, stored);
+    let obs: Vec<_> = st
+        .observations(id, None)
+        .unwrap()
+        .into_iter()
+        .map(|o| o.target)
+        .collect();
+    assert_eq!(obs, targets);
+}
