@@ -109,7 +109,7 @@ use servedby_model::{
     DnsData, EmbedKind, Evidence, HtmlData, HttpData, Observation, ObservationData, ProviderRef,
     RdapData, Relationship, ResourceUsage, Service, SpfData, Timestamp, TlsData,
 };
-use servedby_netdb::NetDb;
+use servedby_netdb::{AsnInfo, NetDb};
 
 use own::Own;
 
@@ -346,6 +346,10 @@ struct Collector<'a, 'o> {
     netdb: &'a NetDb,
     own: Own<'o>,
     signals: Vec<Signal<'a, 'o>>,
+    /// The last AS found in the netdb. Its prefix is the largest block around the
+    /// address inside one range, so it is the answer for every address of the block (a
+    /// host's addresses are usually neighbours; `www` often has the apex's).
+    last_as: Option<AsnInfo<'a>>,
 }
 
 impl<'a> Attributor<'a> {
@@ -379,6 +383,7 @@ impl<'a> Attributor<'a> {
             netdb: self.netdb,
             own: Own::new(ctx),
             signals: Vec::with_capacity(48),
+            last_as: None,
         };
         for obs in observations {
             match &obs.data {
@@ -396,31 +401,34 @@ impl<'a> Attributor<'a> {
 
 /// Host of an absolute URL, without port and credentials (case kept): after the first
 /// `://`, up to the first `/`, `?` or `#`, after the last `@`; inside `[…]` for IPv6,
-/// else up to the first `:`.
+/// else up to the first `:`. The authority is read in one pass.
 fn url_host(url: &str) -> &str {
     let b = url.as_bytes();
     let from = (0..b.len().saturating_sub(2))
         .find(|&i| b[i] == b':' && b[i + 1] == b'/' && b[i + 2] == b'/')
         .map_or(0, |i| i + 3);
-    let to = b[from..]
-        .iter()
-        .position(|&c| matches!(c, b'/' | b'?' | b'#'))
-        .map_or(b.len(), |i| from + i);
-    let from = b[from..to]
-        .iter()
-        .rposition(|&c| c == b'@')
-        .map_or(from, |i| from + i + 1);
-    let (from, end) = if b.get(from) == Some(&b'[') {
-        (from + 1, b']')
+    // The first `:` and `]` after the last `@` (where the host starts).
+    let (mut start, mut colon, mut bracket) = (from, None, None);
+    let mut to = b.len();
+    for (i, &c) in b.iter().enumerate().skip(from) {
+        match c {
+            b'/' | b'?' | b'#' => {
+                to = i;
+                break;
+            }
+            b'@' => (start, colon, bracket) = (i + 1, None, None),
+            b':' if colon.is_none() => colon = Some(i),
+            b']' if bracket.is_none() => bracket = Some(i),
+            _ => {}
+        }
+    }
+    let (from, end) = if b.get(start) == Some(&b'[') {
+        (start + 1, bracket)
     } else {
-        (from, b':')
+        (start, colon)
     };
-    let to = b[from..to]
-        .iter()
-        .position(|&c| c == end)
-        .map_or(to, |i| from + i);
     // Every cut is next to an ASCII byte, so it falls on a character boundary.
-    url.get(from..to).unwrap_or_default()
+    url.get(from..end.unwrap_or(to)).unwrap_or_default()
 }
 
 /// `s.trim()`, without decoding characters when both ends are visible ASCII (bytes
@@ -672,6 +680,18 @@ impl<'a, 'o> Collector<'a, 'o> {
         self.push_hits(hits, label, host, &lower(name), &obs.at);
     }
 
+    /// The netdb's answer for `ip`, from the last answer when its prefix holds `ip`.
+    fn as_of(&mut self, ip: IpAddr) -> Option<AsnInfo<'a>> {
+        if let Some(last) = self.last_as.filter(|i| i.prefix.contains(&ip)) {
+            return Some(last);
+        }
+        let info = self.netdb.lookup(ip);
+        if info.is_some() {
+            self.last_as = info;
+        }
+        info
+    }
+
     /// An address of `host`: catalog prefixes first (most specific), else its AS.
     fn address(
         &mut self,
@@ -688,7 +708,7 @@ impl<'a, 'o> Collector<'a, 'o> {
         // The AS is needed to name the network, or to see that it is the target's own;
         // an address in a catalog prefix of a target without own names needs neither.
         let info = if prefix_hits.is_empty() || self.own.has_names() {
-            self.netdb.lookup(ip)
+            self.as_of(ip)
         } else {
             None
         };

@@ -272,6 +272,42 @@ fn unknown_asn_becomes_an_as_provider_with_lower_confidence() {
 }
 
 #[test]
+fn each_address_of_a_range_names_its_own_block() {
+    // One AS over a range that is no CIDR block: 7.0.0.0/23 and 7.0.2.0/24 are its
+    // aligned pieces, and every address is shown with the piece that holds it (the
+    // AS found for one address is reused only inside its block).
+    let mut b = servedby_netdb::NetDbBuilder::new("test-netdb");
+    b.insert_range(
+        "7.0.0.0".parse().unwrap(),
+        "7.0.2.255".parse().unwrap(),
+        64501,
+        "RANGE-NET",
+    )
+    .unwrap();
+    let db = b.build();
+    let cat = catalog(&[("amazon.toml", AMAZON)]);
+    let o = [dns(
+        "example.org",
+        "example.org",
+        "A",
+        &[],
+        &["7.0.0.5", "7.0.2.5", "7.0.1.9", "7.0.2.6"],
+    )];
+    let rels = Attributor::new(&cat, &db).attribute(1, &ctx("example.org"), &o);
+    assert_eq!(rels.len(), 1);
+    let values: Vec<&str> = rels[0].evidence.iter().map(|e| e.value.as_str()).collect();
+    assert_eq!(
+        values,
+        [
+            "7.0.0.5 AS64501 RANGE-NET 7.0.0.0/23",
+            "7.0.1.9 AS64501 RANGE-NET 7.0.0.0/23",
+            "7.0.2.5 AS64501 RANGE-NET 7.0.2.0/24",
+            "7.0.2.6 AS64501 RANGE-NET 7.0.2.0/24",
+        ]
+    );
+}
+
+#[test]
 fn own_network_and_own_domains_are_not_third_parties() {
     let ctx = TargetContext {
         target: "hikvision.com".into(),
