@@ -968,29 +968,8 @@ fn redirect_note(h: &HtmlData, all: &[Observation]) -> String {
     });
     match chain {
         Some(http) => {
-            const ON: &str = " (on ";
-            const AFTER: &str = " after redirects ";
-            const ARROW: &str = " -> ";
-            let urls: usize = http.hops.iter().map(|hop| hop.url.len()).sum();
-            let mut note = String::with_capacity(
-                ON.len()
-                    + h.page_url.len()
-                    + AFTER.len()
-                    + urls
-                    + ARROW.len() * http.hops.len()
-                    + 1,
-            );
-            note.push_str(ON);
-            note.push_str(&h.page_url);
-            note.push_str(AFTER);
-            for (i, hop) in http.hops.iter().enumerate() {
-                if i > 0 {
-                    note.push_str(ARROW);
-                }
-                note.push_str(&hop.url);
-            }
-            note.push(')');
-            note
+            let urls: Vec<&str> = http.hops.iter().map(|hop| hop.url.as_str()).collect();
+            format!(" (on {} after redirects {})", h.page_url, urls.join(" -> "))
         }
         None => String::new(),
     }

@@ -122,8 +122,8 @@ enum Section {
     Additional,
 }
 
-/// Decodes a reply. The question section is skipped without checks: the receive
-/// path has already compared it byte for byte with the query's.
+/// Decodes a reply. The question section is only walked over: both receive paths
+/// (UDP and TCP) have already compared it byte for byte with the query's.
 pub(crate) fn decode(msg: &[u8]) -> Result<Reply, DecodeError> {
     let head = msg.get(..HEADER).ok_or(DecodeError::Short)?;
     let count = |i: usize| usize::from(u16::from_be_bytes([head[i], head[i + 1]]));
@@ -290,13 +290,18 @@ impl<'a> Reader<'a> {
             RecordType::Txt => {
                 // Character-strings until the declared length is used up; the last
                 // one may not run past it (checked by the caller).
+                // The strings are joined before UTF-8 decoding: a character may be
+                // split across two of them.
                 let start = self.pos;
-                let mut bytes = Vec::new();
+                let mut bytes = out.as_ref().map(|_| Vec::with_capacity(len));
                 while self.pos - start < len {
                     let n = usize::from(self.u8()?);
-                    bytes.extend_from_slice(self.take(n)?);
+                    let s = self.take(n)?;
+                    if let Some(b) = bytes.as_mut() {
+                        b.extend_from_slice(s);
+                    }
                 }
-                if let Some(out) = out {
+                if let (Some(out), Some(bytes)) = (out, bytes) {
                     out.push_str(&String::from_utf8_lossy(&bytes));
                 }
             }

@@ -177,14 +177,14 @@ impl TlsClient {
         chain: &[CertificateDer<'static>],
         host: &ServerName<'_>,
     ) -> (CertVerdict, Option<String>) {
-        let Some((leaf, intermediates)) = chain.split_first() else {
+        let Some(leaf) = chain.first() else {
             return (
                 CertVerdict::Invalid,
                 Some("no certificate presented".to_string()),
             );
         };
         let now = self.now.unwrap_or_else(UnixTime::now);
-        match self.verify(chain, leaf, intermediates, host, now) {
+        match self.verify(chain, host, now) {
             Ok(()) => (CertVerdict::Valid, None),
             Err(e) => {
                 let verdict = classify(&e, leaf);
@@ -214,11 +214,12 @@ impl TlsClient {
     fn verify(
         &self,
         chain: &[CertificateDer<'static>],
-        leaf: &CertificateDer<'static>,
-        intermediates: &[CertificateDer<'static>],
         host: &ServerName<'_>,
         now: UnixTime,
     ) -> Result<(), rustls::Error> {
+        let Some((leaf, intermediates)) = chain.split_first() else {
+            return Err(rustls::Error::NoCertificatesPresented);
+        };
         let cert = ParsedCertificate::try_from(leaf)?;
         if !self.valid.holds(chain, now) {
             verify_server_cert_signed_by_trust_anchor(
@@ -337,7 +338,7 @@ mod tests {
         let chain = ca.issue_leaf(&["*.example.com"], validity);
         let certs = chain.certs();
         let client = TlsClient::new(&[ca.root_der().clone()], None).unwrap();
-        let verify = |name: &str, t| client.verify(certs, &certs[0], &certs[1..], &host(name), t);
+        let verify = |name: &str, t| client.verify(certs, &host(name), t);
         let now = at(time::OffsetDateTime::now_utc());
 
         verify("a.example.com", now).unwrap();
