@@ -103,11 +103,12 @@ mod own;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use servedby_catalog::{Catalog, Hit, Hits, Provider, Rule, RuleKind};
 use servedby_model::{
     DnsData, EmbedKind, Evidence, HtmlData, HttpData, Observation, ObservationData, ProviderRef,
-    RdapData, Relationship, ResourceUsage, Service, SpfData, Timestamp, TlsData,
+    RdapData, Relationship, ResourceUsage, Service, SharedStr, SpfData, Timestamp, TlsData,
 };
 use servedby_netdb::{AsnInfo, NetDb};
 
@@ -208,7 +209,7 @@ impl<'a> Who<'a> {
         }
     }
 
-    fn to_ref(self) -> ProviderRef {
+    fn to_ref(self) -> Arc<ProviderRef> {
         match self {
             Self::Catalog(p) => p.to_ref(),
             Self::As { asn, org } => {
@@ -217,12 +218,12 @@ impl<'a> Who<'a> {
                 } else {
                     org.trim().to_string()
                 };
-                ProviderRef {
+                Arc::new(ProviderRef {
                     id: format!("as{asn}"),
                     parent: name.clone(),
                     name,
                     country: String::new(),
-                }
+                })
             }
         }
     }
@@ -243,10 +244,11 @@ impl RuleOf<'_> {
         }
     }
 
-    fn label(&self) -> Cow<'_, str> {
+    /// The label as evidence holds it: the catalog's own, or made for the AS.
+    fn shared_label(&self) -> SharedStr {
         match self {
-            Self::Catalog(r) => Cow::Borrowed(r.label()),
-            Self::As(asn) => Cow::Owned(format!("netdb AS{asn}")),
+            Self::Catalog(r) => r.shared_label().clone(),
+            Self::As(_) => SharedStr::from(self.label_in(&mut AsLabel::default())),
         }
     }
 
@@ -1024,6 +1026,51 @@ fn evidence_cmp(a: &Signal<'_, '_>, b: &Signal<'_, '_>) -> Ordering {
         })
 }
 
+/// The strings a target's relationships repeat, each made once per target: the target
+/// and its entity, its hosts and the netdb's source (the catalog's labels and sources
+/// are shared by the catalog).
+struct Repeated<'v> {
+    target: SharedStr,
+    entity: Option<SharedStr>,
+    netdb_version: &'v str,
+    netdb_source: Option<SharedStr>,
+    /// Few per target (the name, `www.`, the page's host, an SPF record's).
+    hosts: Vec<SharedStr>,
+}
+
+impl<'v> Repeated<'v> {
+    fn new(ctx: &TargetContext, netdb_version: &'v str) -> Self {
+        Self {
+            target: SharedStr::from(ctx.target.as_str()),
+            entity: ctx.entity.as_deref().map(SharedStr::from),
+            netdb_version,
+            netdb_source: None,
+            hosts: Vec::new(),
+        }
+    }
+
+    fn host(&mut self, host: &str) -> SharedStr {
+        if let Some(h) = self.hosts.iter().find(|h| h.as_str() == host) {
+            return h.clone();
+        }
+        let h = SharedStr::from(host);
+        self.hosts.push(h.clone());
+        h
+    }
+
+    fn netdb_source(&mut self) -> SharedStr {
+        let version = self.netdb_version;
+        self.netdb_source
+            .get_or_insert_with(|| {
+                let mut s = String::with_capacity(6 + version.len());
+                s.push_str("netdb ");
+                s.push_str(version);
+                SharedStr::from(s)
+            })
+            .clone()
+    }
+}
+
 /// Folds, merges and orders signals into relationships.
 fn merge(
     scan_id: i64,
@@ -1074,6 +1121,7 @@ fn merge(
     }
     let mut order: Vec<u32> = keyed.iter().map(|&(_, i)| i).collect();
     let mut out = Vec::with_capacity(keyed.len().min(32));
+    let mut repeated = Repeated::new(ctx, netdb_version);
     let mut at = 0;
     while at < keyed.len() {
         let n = keyed[at..]
@@ -1082,8 +1130,7 @@ fn merge(
             .count();
         out.push(relationship(
             scan_id,
-            ctx,
-            netdb_version,
+            &mut repeated,
             &mut signals,
             &mut order[at..at + n],
         ));
@@ -1110,8 +1157,7 @@ fn merge(
 /// the evidence.
 fn relationship(
     scan_id: i64,
-    ctx: &TargetContext,
-    netdb_version: &str,
+    repeated: &mut Repeated<'_>,
     signals: &mut [Signal<'_, '_>],
     group: &mut [u32],
 ) -> Relationship {
@@ -1182,21 +1228,21 @@ fn relationship(
         }
         let s = &mut signals[i as usize];
         evidence.push(Evidence {
-            observation: s.observation.to_string(),
-            host: std::mem::take(&mut s.host).into_owned(),
+            observation: SharedStr::from_static(s.observation),
+            host: repeated.host(&s.host),
             value: std::mem::take(&mut s.value).into_owned(),
-            rule: s.rule().label().into_owned(),
+            rule: s.rule().shared_label(),
             source: match s.rule() {
                 RuleOf::Catalog(r) => r.source.clone(),
-                RuleOf::As(_) => format!("netdb {netdb_version}"),
+                RuleOf::As(_) => repeated.netdb_source(),
             },
             at: *s.at,
         });
     }
     Relationship {
         scan_id,
-        target: ctx.target.clone(),
-        entity: ctx.entity.clone(),
+        target: repeated.target.clone(),
+        entity: repeated.entity.clone(),
         service,
         embed_kind,
         strength: service.strength(),

@@ -42,6 +42,7 @@ mod rule;
 use std::borrow::Cow;
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 use servedby_model::{ProviderRef, Service};
@@ -89,6 +90,8 @@ pub struct Provider {
     /// The position of `id` among the catalog's distinct provider ids in byte order,
     /// set when the catalog is built.
     pub(crate) id_rank: u32,
+    /// What [`Provider::to_ref`] hands out, made when the entry is loaded.
+    pub(crate) shared_ref: Arc<ProviderRef>,
 }
 
 /// Entries are equal when their contents are: the id rank belongs to the catalog an
@@ -115,14 +118,12 @@ impl Provider {
         self.id_rank
     }
 
-    /// The provider side of a relationship.
-    pub fn to_ref(&self) -> ProviderRef {
-        ProviderRef {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            parent: self.parent.name.clone(),
-            country: self.parent.country.clone(),
-        }
+    /// The provider side of a relationship: one reference per entry, made when the
+    /// entry was loaded and shared by every relationship naming it (like the id rank,
+    /// it belongs to the loaded entry: a clone whose fields are then changed keeps it).
+    #[inline]
+    pub fn to_ref(&self) -> Arc<ProviderRef> {
+        Arc::clone(&self.shared_ref)
     }
 
     /// The JSON object `servedby catalog show --format jsonl` prints for this entry:

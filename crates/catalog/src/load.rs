@@ -6,9 +6,10 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde::Deserialize;
-use servedby_model::{EmbedKind, Service};
+use servedby_model::{EmbedKind, ProviderRef, Service};
 use toml::Spanned;
 
 use crate::error::{CatalogError, Claim};
@@ -195,6 +196,12 @@ pub(crate) fn load_file(
                 rules.push(rule);
             }
         }
+        let shared_ref = Arc::new(ProviderRef {
+            id: parent.id.clone(),
+            name: name.clone(),
+            parent: parent.name.clone(),
+            country: parent.country.clone(),
+        });
         out.push(Provider {
             id: parent.id.clone(),
             name,
@@ -206,6 +213,7 @@ pub(crate) fn load_file(
                 .filter(|n| !n.is_empty()),
             rules,
             id_rank: 0,
+            shared_ref,
         });
     }
     // A file with a broken parent yields no entries, so later checks do not pile up
@@ -316,9 +324,9 @@ fn check_rule(
     let effective = effective?;
     ok.then(|| Rule {
         kind,
-        label: format!("{kind} {value}"),
+        label: format!("{kind} {value}").into(),
         value,
-        source,
+        source: source.into(),
         service: raw.service,
         embed_kind: raw.embed_kind,
         shared: raw.shared,

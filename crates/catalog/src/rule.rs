@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
-use servedby_model::{EmbedKind, Service};
+use servedby_model::{EmbedKind, Service, SharedStr};
 
 /// The kind of fact a rule matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -151,8 +151,9 @@ pub struct Rule {
     pub kind: RuleKind,
     /// The value as normalised at load time (lowercase names, canonical CIDRs).
     pub value: String,
-    /// The public source where the fact can be checked.
-    pub source: String,
+    /// The public source where the fact can be checked (shared with the evidence of
+    /// every match).
+    pub source: SharedStr,
     /// The service override written in the catalog, if any.
     pub service: Option<Service>,
     /// The embed kind, for embed rules.
@@ -162,7 +163,7 @@ pub struct Rule {
     /// The service a match of this rule implies (override, kind or provider default).
     pub(crate) effective: Service,
     /// `"<kind> <value>"`, precomputed for evidence.
-    pub(crate) label: String,
+    pub(crate) label: SharedStr,
     /// 1-based line in the catalog file.
     pub(crate) line: usize,
     pub(crate) parsed: Parsed,
@@ -180,6 +181,12 @@ impl Rule {
     /// `"<kind> <value>"`, the form evidence records (`cname-suffix cloudfront.net`).
     #[inline]
     pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// [`Rule::label`] as held, to put into evidence without copying it.
+    #[inline]
+    pub fn shared_label(&self) -> &SharedStr {
         &self.label
     }
 

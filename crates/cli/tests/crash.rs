@@ -80,7 +80,7 @@ fn per_target(dir: &Path, db: &str, scan_id: i64) -> PerTarget {
         ));
     }
     for r in store.relationships(scan_id).unwrap() {
-        m.entry(r.target.clone()).or_default().1 += 1;
+        m.entry(r.target.to_string()).or_default().1 += 1;
     }
     for v in m.values_mut() {
         v.0.sort();

@@ -8,9 +8,11 @@
 
 mod observation;
 mod relationship;
+mod shared;
 
 pub use observation::*;
 pub use relationship::*;
+pub use shared::SharedStr;
 
 /// A point in time, serialised as RFC 3339 in UTC.
 pub type Timestamp = time::OffsetDateTime;

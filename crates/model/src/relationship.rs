@@ -1,6 +1,10 @@
 //! Relationships: a target served by a provider, for a service, with evidence.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
+
+use crate::SharedStr;
 
 /// What a provider does for a target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -210,15 +214,15 @@ pub struct ProviderRef {
 pub struct Evidence {
     /// What kind of observation it came from (`dns:A`, `dns:MX`, `spf`, `tls`, `http`,
     /// `html`, `rdap`, `netdb`).
-    pub observation: String,
+    pub observation: SharedStr,
     /// The host the observation was about.
-    pub host: String,
+    pub host: SharedStr,
     /// The observed value that matched (an IP, a CNAME, a header, a URL).
     pub value: String,
     /// The catalog rule that matched (`cname-suffix cloudfront.net`, `asn 16509`).
-    pub rule: String,
+    pub rule: SharedStr,
     /// The public source of the rule.
-    pub source: String,
+    pub source: SharedStr,
     /// When the observation was made.
     #[serde(with = "crate::ts")]
     pub at: crate::Timestamp,
@@ -230,17 +234,17 @@ pub struct Relationship {
     /// The scan that found it.
     pub scan_id: i64,
     /// The target domain.
-    pub target: String,
+    pub target: SharedStr,
     /// The watchlist entity owning the target, if any.
-    pub entity: Option<String>,
+    pub entity: Option<SharedStr>,
     /// The service.
     pub service: Service,
     /// For embeds, the kind of embed.
     pub embed_kind: Option<EmbedKind>,
     /// Contract, embed or link.
     pub strength: Strength,
-    /// The provider.
-    pub provider: ProviderRef,
+    /// The provider (shared with the catalog entry it came from).
+    pub provider: Arc<ProviderRef>,
     /// How sure the attribution is, 0..1.
     pub confidence: f64,
     /// Every signal behind the claim, including disagreeing ones.

@@ -238,8 +238,8 @@ pub(crate) fn write_view(
                     out,
                     &[
                         rel.scan_id.to_string(),
-                        rel.target.clone(),
-                        rel.entity.clone().unwrap_or_default(),
+                        rel.target.to_string(),
+                        rel.entity.as_deref().unwrap_or_default().to_string(),
                         rel.service.to_string(),
                         rel.embed_kind.map(|k| k.to_string()).unwrap_or_default(),
                         rel.strength.to_string(),

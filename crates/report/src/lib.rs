@@ -39,7 +39,7 @@
 //! #     entity: Some("hikvision".into()), service: Service::Cdn, embed_kind: None,
 //! #     strength: Strength::Contract, provider: ProviderRef { id: "amazon".into(),
 //! #     name: "Amazon CloudFront".into(), parent: "Amazon.com, Inc.".into(),
-//! #     country: "US".into() }, confidence: 0.9, evidence: vec![] };
+//! #     country: "US".into() }.into(), confidence: 0.9, evidence: vec![] };
 //! # let seen = vec![SeenRelationship { relationship, first_seen: t, last_seen: t }];
 //! // `scan` and `seen` come from `Store::scan` and `Store::relationships_seen`.
 //! let mut entities = Entities::new();

@@ -280,11 +280,15 @@ fn columns(rels: &[&SeenRelationship]) -> Result<Vec<Column>, ReportError> {
         },
         Column {
             name: "target",
-            values: strs(&|r| r.relationship.target.clone()),
+            values: strs(&|r| r.relationship.target.to_string()),
         },
         Column {
             name: "entity",
-            values: Values::OptStr(rels.iter().map(|r| r.relationship.entity.clone()).collect()),
+            values: Values::OptStr(
+                rels.iter()
+                    .map(|r| r.relationship.entity.as_deref().map(str::to_string))
+                    .collect(),
+            ),
         },
         Column {
             name: "service",

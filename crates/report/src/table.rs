@@ -322,8 +322,8 @@ pub(crate) fn relationship_table(report: &Report<'_>) -> Table {
             None => rel.service.to_string(),
         };
         t.push(vec![
-            rel.target.clone(),
-            rel.entity.clone().unwrap_or_default(),
+            rel.target.to_string(),
+            rel.entity.as_deref().unwrap_or_default().to_string(),
             service,
             rel.strength.to_string(),
             rel.provider.id.clone(),

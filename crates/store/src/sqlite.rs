@@ -302,7 +302,7 @@ impl Store for SqliteStore {
                     let doc = serde_json::to_string(x).unwrap_or_default();
                     rel.execute(params![
                         scan_id,
-                        x.target,
+                        x.target.as_str(),
                         x.service.as_str(),
                         x.embed_kind.map(|k| k.as_str()),
                         x.provider.id,

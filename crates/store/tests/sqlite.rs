@@ -42,7 +42,8 @@ fn rel(scan_id: i64, target: &str, provider: &str) -> Relationship {
             name: provider.into(),
             parent: provider.into(),
             country: "US".into(),
-        },
+        }
+        .into(),
         confidence: 0.9,
         evidence: vec![],
     }
@@ -207,7 +208,7 @@ fn reads_come_back_in_the_order_stored_not_by_target() {
             ]
         })
         .collect();
-    let key = |r: &Relationship| (r.target.clone(), r.provider.id.clone());
+    let key = |r: &Relationship| (r.target.to_string(), r.provider.id.clone());
     let rels: Vec<_> = st.relationships(id).unwrap().iter().map(key).collect();
     assert_eq!(rels, stored);
     let seen: Vec<_> = st

@@ -106,7 +106,8 @@ pub(crate) fn evidence(
         source: format!(
             "https://docs.example/{}",
             rule.split(' ').next().unwrap_or("rule")
-        ),
+        )
+        .into(),
         at,
     }
 }
@@ -126,11 +127,11 @@ pub(crate) fn rel(
     Relationship {
         scan_id,
         target: target.into(),
-        entity: entity.map(str::to_owned),
+        entity: entity.map(Into::into),
         service,
         embed_kind: embed,
         strength: service.strength(),
-        provider,
+        provider: provider.into(),
         confidence,
         evidence,
     }
@@ -552,7 +553,7 @@ pub(crate) fn scan1() -> Vec<Relationship> {
                 e.at = SCAN1;
             }
             if r.target == "dahuasecurity.com" && r.service == Service::Email {
-                r.provider = microsoft("Microsoft 365");
+                r.provider = microsoft("Microsoft 365").into();
             }
             r
         })
@@ -627,10 +628,10 @@ pub(crate) fn hostile_seen() -> Vec<SeenRelationship> {
             evidence("http", h, h, h, at),
             Evidence {
                 observation: "html".into(),
-                host: target.clone(),
+                host: target.as_str().into(),
                 value: format!("<title>{h}</title>"),
-                rule: format!("header {h}"),
-                source: (*h).to_owned(),
+                rule: format!("header {h}").into(),
+                source: (*h).into(),
                 at,
             },
         ];

@@ -168,7 +168,7 @@ fn many_pages_and_empty_files_read_back() {
     let seen: Vec<SeenRelationship> = (0..10_000)
         .map(|i| {
             let mut s = template[i % template.len()].clone();
-            s.relationship.target = format!("d{i:05}.example");
+            s.relationship.target = format!("d{i:05}.example").into();
             if i % 3 == 0 {
                 s.relationship.entity = None;
             }
