@@ -23,7 +23,10 @@ pub const MAX_CNAME_CHAIN: usize = 16;
 /// opens one more, up to `per_server_limit` (slow start). Without it, the first burst
 /// (hundreds of datagrams in a few system calls) reaches the server before any round
 /// trip is measured, and what its socket drops waits out the initial one-second
-/// retransmission interval.
+/// retransmission interval. A query that gets no answer in time halves the window
+/// (once per window), which then grows by one per window of replies (congestion
+/// avoidance, as TCP does): a server whose socket overflows, or that rate-limits, is
+/// sent fewer at once instead of the same burst again.
 const INITIAL_WINDOW: usize = 32;
 
 /// How the resolver talks to its nameservers.
@@ -424,7 +427,7 @@ impl Resolver {
             let exchange = match w.send(&buf) {
                 Err(e) => Exchange::Io(e),
                 Ok(()) if attempt + 1 == attempts => {
-                    self.wait_to_deadline(w, &buf, attempt, deadline, &mut saw_bad)
+                    self.wait_to_deadline(w, &buf, attempt, deadline, slot.as_ref(), &mut saw_bad)
                         .await
                 }
                 Ok(()) => {
@@ -479,6 +482,10 @@ impl Resolver {
                 }
                 Exchange::Timeout { bad } => {
                     inner.counters.inc_timeouts();
+                    // The server, or the path to it, is dropping: fewer in flight.
+                    if let Some(s) = &slot {
+                        s.lost();
+                    }
                     saw_bad |= bad;
                     last = Some(Failure::new(
                         Outcome::Timeout,
@@ -525,6 +532,7 @@ impl Resolver {
         query: &[u8],
         mut k: usize,
         deadline: Instant,
+        slot: Option<&servedby_net::Slot>,
         saw_bad: &mut bool,
     ) -> Exchange {
         let inner = &*self.inner;
@@ -534,6 +542,9 @@ impl Resolver {
             match w.wait(step).await {
                 Exchange::Timeout { bad } if Instant::now() < deadline => {
                     inner.counters.inc_timeouts();
+                    if let Some(s) = slot {
+                        s.lost();
+                    }
                     *saw_bad |= bad;
                     k += 1;
                     let paced = timeout_at(deadline, inner.rate.acquire()).await;

@@ -382,6 +382,47 @@ async fn the_last_attempt_keeps_retransmitting_through_a_burst_of_losses() {
     assert_eq!(r.stats().timeouts, 4);
 }
 
+/// Starts 34 lookups of `example.com`, which the server answers after 500 ms, and
+/// counts the queries that reached it in the first 200 ms: what the resolver lets be
+/// in flight to it at once.
+async fn sent_at_once(r: &std::sync::Arc<Resolver>, server: &DnsServer) -> u64 {
+    let before = server.udp_queries();
+    let lookups: Vec<_> = (0..34)
+        .map(|_| {
+            let r = r.clone();
+            tokio::spawn(async move { r.lookup("example.com", RecordType::A).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let sent = server.udp_queries() - before;
+    for l in lookups {
+        assert_outcome(&l.await.unwrap(), Outcome::Ok);
+    }
+    sent
+}
+
+#[tokio::test]
+async fn a_lost_query_halves_what_is_sent_to_its_server_at_once() {
+    let server = DnsServer::start([example_com()]).unwrap();
+    server.set_behavior("example.com", Behavior::Delay(Duration::from_millis(500)));
+    server.set_behavior("ns1.example.com", Behavior::Drop);
+    let cfg = || {
+        config(&[&server])
+            .timeout(Duration::from_millis(2000))
+            .attempts(1)
+    };
+    // A new server gets the initial window of 32.
+    let fresh = std::sync::Arc::new(resolver(cfg()));
+    assert_eq!(sent_at_once(&fresh, &server).await, 32);
+    // After a query to it went unanswered, half of that.
+    let r = std::sync::Arc::new(resolver(cfg()));
+    assert_outcome(
+        &r.lookup("ns1.example.com", RecordType::A).await,
+        Outcome::Timeout,
+    );
+    assert_eq!(sent_at_once(&r, &server).await, 16);
+}
+
 #[tokio::test]
 async fn malformed_replies_end_as_protocol_error() {
     let server = DnsServer::start([example_com()]).unwrap();

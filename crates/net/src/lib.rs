@@ -17,7 +17,7 @@ mod limit;
 
 pub use connect_to::{ConnectRule, ConnectTo, FromSpec};
 pub use egress::{is_special_purpose, Blocked, EgressPolicy};
-pub use limit::{KeyedLimiter, RateLimiter, Slot};
+pub use limit::{KeyedLimiter, RateLimiter, Slot, MIN_WINDOW};
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -59,10 +59,15 @@ impl RateLimiter {
 
 /// At most `limit` concurrent holders per key (per nameserver, per host).
 ///
-/// With [`KeyedLimiter::slow_start`], a key starts with fewer slots and each
-/// [`Slot::grow`] (a success through that slot) opens one more, up to `limit`: the
-/// width doubles every round trip, so the first burst to a server cannot overflow it
-/// before anything about it is known.
+/// With [`KeyedLimiter::slow_start`], each key has a congestion window, as TCP has
+/// (RFC 5681): it starts with `initial` slots, and each [`Slot::grow`] (a success
+/// through that slot) opens one more, so the width doubles every round trip, up to
+/// `limit`; the first burst to a server cannot overflow it before anything about it is
+/// known. A [`Slot::lost`] (no answer in time: the server, or the path to it, is
+/// dropping) halves the window, once per window of slots: losses of slots handed out
+/// before the cut do not cut again. After a cut the window grows by one slot per
+/// window's worth of successes (congestion avoidance) instead of one per success, and
+/// it never falls below [`MIN_WINDOW`] (or `limit`, if that is smaller).
 #[derive(Debug)]
 pub struct KeyedLimiter<K> {
     limit: usize,
@@ -70,12 +75,33 @@ pub struct KeyedLimiter<K> {
     map: Mutex<HashMap<K, Arc<Gate>>>,
 }
 
+/// The narrowest a window is cut to.
+pub const MIN_WINDOW: usize = 4;
+
 /// One key's slots.
 #[derive(Debug)]
 struct Gate {
     sem: Arc<Semaphore>,
-    /// Slots created so far.
-    width: AtomicUsize,
+    /// Slots still to be withdrawn after a cut: a returned slot is forgotten instead
+    /// of given back while this is above zero. Read without the lock on every return.
+    debt: AtomicUsize,
+    window: Mutex<Window>,
+}
+
+/// A key's congestion window.
+#[derive(Debug)]
+struct Window {
+    /// Slots that exist (handed out or free), not counting the debt.
+    width: usize,
+    /// Below this, one more slot per success (slow start); at or above it, one more
+    /// per `width` successes.
+    ssthresh: usize,
+    /// Successes counted towards the next slot in congestion avoidance.
+    acked: usize,
+    /// Sequence number of the next slot handed out.
+    next_seq: u64,
+    /// Slots numbered below this were handed out before the last cut.
+    recover: u64,
 }
 
 /// A slot for one key, given back when dropped.
@@ -83,7 +109,8 @@ struct Gate {
 pub struct Slot {
     gate: Arc<Gate>,
     limit: usize,
-    _permit: OwnedSemaphorePermit,
+    seq: u64,
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
@@ -93,7 +120,7 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
     }
 
     /// A limiter that starts each key at `initial` concurrent holders and grows by
-    /// one per [`Slot::grow`], up to `limit` (0 = unlimited).
+    /// one per [`Slot::grow`], up to `limit` (0 = unlimited); [`Slot::lost`] halves it.
     pub fn slow_start(limit: usize, initial: usize) -> Self {
         Self {
             limit,
@@ -118,32 +145,110 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
                 .or_insert_with(|| {
                     Arc::new(Gate {
                         sem: Arc::new(Semaphore::new(self.initial)),
-                        width: AtomicUsize::new(self.initial),
+                        debt: AtomicUsize::new(0),
+                        window: Mutex::new(Window {
+                            width: self.initial,
+                            ssthresh: self.limit,
+                            acked: 0,
+                            next_seq: 0,
+                            recover: 0,
+                        }),
                     })
                 })
                 .clone()
         };
         let permit = gate.sem.clone().acquire_owned().await.ok()?;
+        let seq = {
+            let mut w = gate.window();
+            let seq = w.next_seq;
+            w.next_seq += 1;
+            seq
+        };
         Some(Slot {
             gate,
             limit: self.limit,
-            _permit: permit,
+            seq,
+            permit: Some(permit),
         })
     }
 }
 
+impl Gate {
+    fn window(&self) -> std::sync::MutexGuard<'_, Window> {
+        self.window.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 impl Slot {
-    /// What went through this slot succeeded: open one more slot for its key, up to
-    /// the limit.
+    /// What went through this slot succeeded: open one more slot for its key (one
+    /// per window of successes after a cut), up to the limit.
     pub fn grow(&self) {
-        let widened = self
+        let opened = {
+            let mut w = self.gate.window();
+            if w.width >= self.limit {
+                false
+            } else if w.width < w.ssthresh {
+                w.width += 1;
+                true
+            } else {
+                w.acked += 1;
+                if w.acked >= w.width {
+                    w.acked = 0;
+                    w.width += 1;
+                    true
+                } else {
+                    false
+                }
+            }
+        };
+        if opened {
+            // A slot owed to an earlier cut is settled first.
+            let settled = self
+                .gate
+                .debt
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |d| d.checked_sub(1));
+            if settled.is_err() {
+                self.gate.sem.add_permits(1);
+            }
+        }
+    }
+
+    /// What went through this slot got no answer in time: halve the window of its
+    /// key, unless it was already cut after this slot was handed out.
+    pub fn lost(&self) {
+        let mut w = self.gate.window();
+        if self.seq < w.recover {
+            return;
+        }
+        w.recover = w.next_seq;
+        let floor = MIN_WINDOW.min(self.limit);
+        let cut = (w.width / 2).max(floor);
+        let withdrawn = w.width - cut;
+        w.width = cut;
+        w.ssthresh = cut;
+        w.acked = 0;
+        drop(w);
+        if withdrawn > 0 {
+            // Free slots go at once; the rest as their holders give them back.
+            let now = self.gate.sem.forget_permits(withdrawn);
+            self.gate.debt.fetch_add(withdrawn - now, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if self.gate.debt.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let owed = self
             .gate
-            .width
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                (n < self.limit).then_some(n + 1)
-            });
-        if widened.is_ok() {
-            self.gate.sem.add_permits(1);
+            .debt
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |d| d.checked_sub(1));
+        if owed.is_ok() {
+            if let Some(p) = self.permit.take() {
+                p.forget();
+            }
         }
     }
 }
@@ -203,6 +308,77 @@ mod tests {
         held.iter().for_each(Slot::grow);
         drop(held);
         assert_eq!(holds(&fixed, "a").await.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_loss_halves_the_window_once_per_window() {
+        let l = KeyedLimiter::slow_start(256, 32);
+        let held = holds(&l, "a").await;
+        assert_eq!(held.len(), 32);
+        // Many losses among slots handed out before the cut: one cut, not 32.
+        held.iter().for_each(Slot::lost);
+        // None of the 32 was free, so the cut is owed and settled as they come back.
+        drop(held);
+        let held = holds(&l, "a").await;
+        assert_eq!(held.len(), 16);
+        // A loss of a slot handed out after the cut cuts again.
+        held[0].lost();
+        drop(held);
+        assert_eq!(holds(&l, "a").await.len(), 8);
+        // Other keys are not affected.
+        assert_eq!(holds(&l, "b").await.len(), 32);
+    }
+
+    #[tokio::test]
+    async fn a_cut_takes_free_slots_at_once() {
+        let l = KeyedLimiter::slow_start(256, 32);
+        let one = l.acquire(&"a").await.expect("limited");
+        one.lost();
+        drop(one);
+        assert_eq!(holds(&l, "a").await.len(), 16);
+    }
+
+    #[tokio::test]
+    async fn after_a_cut_the_window_grows_by_one_per_window_of_successes() {
+        let l = KeyedLimiter::slow_start(256, 32);
+        let held = holds(&l, "a").await;
+        held[0].lost();
+        drop(held);
+        let held = holds(&l, "a").await;
+        assert_eq!(held.len(), 16);
+        // 15 successes: not yet a window's worth.
+        held[..15].iter().for_each(Slot::grow);
+        drop(held);
+        let held = holds(&l, "a").await;
+        assert_eq!(held.len(), 16);
+        // The 16th opens one slot; 16 more open no second one (the window is now 17).
+        held[0].grow();
+        held[1..].iter().for_each(Slot::grow);
+        drop(held);
+        let held = holds(&l, "a").await;
+        assert_eq!(held.len(), 17);
+        // A slot opened while a cut is still owed settles the debt instead of
+        // adding one: cut to 8 with 9 owed, then 8 successes open the 9th.
+        held[0].lost();
+        held[1..9].iter().for_each(Slot::grow);
+        drop(held);
+        assert_eq!(holds(&l, "a").await.len(), 9);
+    }
+
+    #[tokio::test]
+    async fn cuts_stop_at_the_floor_and_a_fixed_limit_below_it_stays() {
+        let l = KeyedLimiter::slow_start(256, 32);
+        for _ in 0..10 {
+            let s = l.acquire(&"a").await.expect("limited");
+            s.lost();
+        }
+        assert_eq!(holds(&l, "a").await.len(), MIN_WINDOW);
+        let small = KeyedLimiter::new(2);
+        for _ in 0..3 {
+            let s = small.acquire(&"a").await.expect("limited");
+            s.lost();
+        }
+        assert_eq!(holds(&small, "a").await.len(), 2);
     }
 
     #[tokio::test]
