@@ -1,6 +1,7 @@
 //! The SQLite backend.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use servedby_model::{Observation, Relationship, Timestamp};
@@ -73,6 +74,11 @@ fn ts(t: Timestamp) -> String {
 fn parse_ts(s: &str) -> Timestamp {
     Timestamp::parse(s, &time::format_description::well_known::Rfc3339)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Whether SQLite answered that another connection holds the lock.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy)
 }
 
 /// Rows in insertion (id) order. Sorting here rather than with `ORDER BY id` keeps
@@ -155,9 +161,31 @@ impl SqliteStore {
     }
 
     fn configure(&self) -> Result<(), StoreError> {
+        // The busy timeout first, so that every later statement waits out other
+        // processes' locks.
+        self.conn
+            .execute_batch("PRAGMA busy_timeout = 5000;")
+            .map_err(self.sql_err())?;
+        // Turning a new file to WAL needs it alone for a moment, and SQLite answers
+        // SQLITE_BUSY at once, without the busy handler, while another process opening
+        // it at the same time holds a read lock: try again, for as long as the busy
+        // timeout would have waited.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match self
+                .conn
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+            {
+                Ok(_) => break,
+                Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Err(e) => return Err(self.sql_err()(e)),
+            }
+        }
         self.conn
             .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 4096;",
+                "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 4096;",
             )
             .map_err(self.sql_err())
     }
