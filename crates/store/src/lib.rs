@@ -13,7 +13,7 @@
 
 mod sqlite;
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, PAGE_SIZE};
 
 use serde::{Deserialize, Serialize};
 use servedby_model::{Observation, Relationship, Timestamp};

@@ -76,6 +76,9 @@ fn parse_ts(s: &str) -> Timestamp {
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
+/// The page size of new databases.
+pub const PAGE_SIZE: u32 = 16_384;
+
 /// Whether SQLite answered that another connection holds the lock.
 fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy)
@@ -170,6 +173,13 @@ impl SqliteStore {
         // SQLITE_BUSY at once, without the busy handler, while another process opening
         // it at the same time holds a read lock: try again, for as long as the busy
         // timeout would have waited.
+        // 16 KiB pages for a new file (an existing one keeps its own): a scan stores
+        // ~30 KB a domain, and SQLite writes the WAL, and copies it back, one page per
+        // system call; with 4 KiB pages that was 36 writes and 21 reads a domain, and a
+        // 10,000-domain scan took 4 % more CPU. Larger pages measured no better.
+        self.conn
+            .execute_batch(&format!("PRAGMA page_size = {PAGE_SIZE};"))
+            .map_err(self.sql_err())?;
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             match self

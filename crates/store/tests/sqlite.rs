@@ -169,6 +169,36 @@ fn foreign_files_are_refused_and_left_unchanged() {
 }
 
 #[test]
+fn new_databases_get_large_pages_and_keep_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let page_size = || -> u32 {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap()
+    };
+    let mut s = SqliteStore::open(&path).unwrap();
+    let id = s
+        .create_scan(&new_scan("2026-01-01T00:00:00Z", &["a.com"]))
+        .unwrap();
+    s.record_targets(
+        id,
+        &[TargetResult {
+            target: "a.com".into(),
+            observations: vec![obs("a.com")],
+            relationships: vec![rel(id, "a.com", "p")],
+        }],
+    )
+    .unwrap();
+    drop(s);
+    assert_eq!(page_size(), PAGE_SIZE);
+    // Opening it again changes nothing.
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.relationships(id).unwrap().len(), 1);
+    drop(s);
+    assert_eq!(page_size(), PAGE_SIZE);
+}
+
+#[test]
 fn newer_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
