@@ -114,6 +114,25 @@ async fn scan_watchlist_stores_every_target() {
         .as_str()
         .unwrap()
         .starts_with("catalog-"));
+
+    // The table printed after a scan (read without evidence) is the provider view of
+    // `servedby report` (read in full).
+    let mut args = s(&["scan", "--watchlist", "builtin", "--db", "t2.db", "--quiet"]);
+    args.extend(world.net_args());
+    let o = run(args, dir.path()).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary = stdout(&o);
+    assert!(summary.starts_with("PROVIDER"), "{summary}");
+    assert!(summary.lines().count() > 10, "{summary}");
+    let o = run(
+        s(&[
+            "report", "--db", "t2.db", "--by", "provider", "--format", "table",
+        ]),
+        dir.path(),
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(summary, stdout(&o));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

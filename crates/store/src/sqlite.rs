@@ -1,10 +1,13 @@
 //! The SQLite backend.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension};
-use servedby_model::{Observation, Relationship, Timestamp};
+use servedby_model::{
+    EmbedKind, Observation, ProviderRef, Relationship, Service, SharedStr, Strength, Timestamp,
+};
 
 use crate::{NewScan, ScanInfo, SeenRelationship, Store, StoreError, TargetResult};
 
@@ -74,6 +77,36 @@ fn ts(t: Timestamp) -> String {
 fn parse_ts(s: &str) -> Timestamp {
     Timestamp::parse(s, &time::format_description::well_known::Rfc3339)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+/// A stored relationship read without its evidence: serde skips over fields a struct
+/// does not name, without building them.
+#[derive(serde::Deserialize)]
+struct Brief {
+    scan_id: i64,
+    target: SharedStr,
+    entity: Option<SharedStr>,
+    service: Service,
+    embed_kind: Option<EmbedKind>,
+    strength: Strength,
+    provider: Arc<ProviderRef>,
+    confidence: f64,
+}
+
+impl Brief {
+    fn into_relationship(self) -> Relationship {
+        Relationship {
+            scan_id: self.scan_id,
+            target: self.target,
+            entity: self.entity,
+            service: self.service,
+            embed_kind: self.embed_kind,
+            strength: self.strength,
+            provider: self.provider,
+            confidence: self.confidence,
+            evidence: Vec::new(),
+        }
+    }
 }
 
 /// The page size of new databases.
@@ -459,6 +492,22 @@ impl Store for SqliteStore {
             .collect::<Result<Vec<_>, _>>()
             .map_err(self.sql_err())?;
         in_id_order(docs).iter().map(|d| self.decode(d)).collect()
+    }
+
+    fn relationships_brief(&self, scan_id: i64) -> Result<Vec<Relationship>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, doc FROM relationships WHERE scan_id = ?1")
+            .map_err(self.sql_err())?;
+        let docs = stmt
+            .query_map([scan_id], |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))
+            .map_err(self.sql_err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.sql_err())?;
+        in_id_order(docs)
+            .iter()
+            .map(|d| self.decode::<Brief>(d).map(Brief::into_relationship))
+            .collect()
     }
 
     fn relationships_seen(&self, scan_id: i64) -> Result<Vec<SeenRelationship>, StoreError> {

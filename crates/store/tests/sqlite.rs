@@ -199,6 +199,54 @@ fn new_databases_get_large_pages_and_keep_them() {
 }
 
 #[test]
+fn brief_relationships_are_the_full_ones_without_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = SqliteStore::open(dir.path().join("s.db")).unwrap();
+    let id = s
+        .create_scan(&new_scan("2026-01-01T00:00:00Z", &["b.com", "a.com"]))
+        .unwrap();
+    let mut with_all = rel(id, "b.com", "cloudflare");
+    with_all.entity = Some("Example Corp".into());
+    with_all.service = Service::Embed;
+    with_all.embed_kind = Some(EmbedKind::Analytics);
+    with_all.strength = Strength::Embed;
+    with_all.confidence = 0.55;
+    with_all.evidence = vec![Evidence {
+        observation: "html".into(),
+        host: "b.com".into(),
+        value: "https://cdn.example/x.js".into(),
+        rule: "embed-url cdn.example".into(),
+        source: "https://example.org".into(),
+        at: t("2026-01-01T00:00:01Z"),
+    }];
+    let results = [
+        TargetResult {
+            target: "b.com".into(),
+            observations: vec![obs("b.com")],
+            relationships: vec![with_all, rel(id, "b.com", "amazon")],
+        },
+        TargetResult {
+            target: "a.com".into(),
+            observations: vec![obs("a.com")],
+            relationships: vec![rel(id, "a.com", "google")],
+        },
+    ];
+    s.record_targets(id, &results).unwrap();
+    let full = s.relationships(id).unwrap();
+    assert_eq!(full.len(), 3);
+    assert!(!full[0].evidence.is_empty());
+    let brief = s.relationships_brief(id).unwrap();
+    let stripped: Vec<Relationship> = full
+        .into_iter()
+        .map(|mut r| {
+            r.evidence.clear();
+            r
+        })
+        .collect();
+    assert_eq!(brief, stripped);
+}
+
+#[test]
 fn newer_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");

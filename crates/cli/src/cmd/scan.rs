@@ -52,17 +52,7 @@ pub(crate) async fn run(a: ScanArgs) -> anyhow::Result<()> {
         }
         let entities = super::report::entities("builtin")?;
         let mut w = std::io::BufWriter::new(std::io::stdout().lock());
-        super::report::write_report(
-            &store,
-            id,
-            &entities,
-            servedby_report::View::Provider,
-            servedby_report::StrengthFilter::All,
-            servedby_report::Format::Table,
-            &mut w,
-            Some(out::term_width()),
-            None,
-        )?;
+        super::report::write_summary(&store, id, &entities, &mut w, Some(out::term_width()))?;
         std::io::Write::flush(&mut w)?;
     }
     Ok(())
