@@ -28,8 +28,8 @@ use url::{Host, Position, Url};
 use crate::body::{BodyDecoder, Fed};
 use crate::tls::{suite_name, version_name, TlsClient};
 use crate::{
-    cert_info, normalize_host, FetchConfig, FetchError, FetchResult, HostResolver, HttpObservation,
-    Response, TlsObservation,
+    normalize_host, FetchConfig, FetchError, FetchResult, HostResolver, HttpObservation, Response,
+    TlsObservation,
 };
 
 /// The `Accept` header of [`Fetcher::get`], which serves RDAP (RFC 7480 §4.2).
@@ -555,7 +555,7 @@ impl Fetcher {
             obs.detail = verdict_detail.clone();
             obs.data.version = conn.protocol_version().map(version_name);
             obs.data.cipher = conn.negotiated_cipher_suite().map(suite_name);
-            obs.data.chain = chain.iter().map(|c| cert_info(c)).collect();
+            obs.data.chain = self.tls.describe(chain);
             obs.data.verdict = Some(verdict);
             obs.data.verdict_detail = verdict_detail;
         }

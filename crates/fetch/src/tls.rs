@@ -27,9 +27,9 @@ use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 use rustls_pki_types::pem::PemObject;
-use servedby_model::CertVerdict;
+use servedby_model::{CertInfo, CertVerdict};
 
-use crate::FetchError;
+use crate::{cert_info, FetchError};
 
 /// Reads every certificate from a PEM file, for `--ca-file`.
 pub fn load_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, FetchError> {
@@ -53,7 +53,41 @@ pub(crate) struct TlsClient {
     roots: RootCertStore,
     algorithms: WebPkiSupportedAlgorithms,
     valid: ValidChains,
+    described: Described,
     now: Option<UnixTime>,
+}
+
+/// Certificates already described ([`cert_info`]), by their DER bytes: a scan meets
+/// the same few certificates on thousands of hosts, and parsing one, hashing it and
+/// writing out its names cost 3.5 % of a scan's CPU. A description depends on the
+/// bytes alone, so a remembered one is exactly what describing them again gives. At
+/// most [`MAX_DESCRIBED`] are kept; the memory starts over when full.
+#[derive(Default)]
+struct Described {
+    map: Mutex<HashMap<CertificateDer<'static>, CertInfo>>,
+}
+
+/// Certificates described and kept at most.
+const MAX_DESCRIBED: usize = 4_096;
+
+impl Described {
+    fn describe(&self, der: &CertificateDer<'static>) -> CertInfo {
+        let lock = || {
+            self.map
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(info) = lock().get(der) {
+            return info.clone();
+        }
+        let info = cert_info(der);
+        let mut map = lock();
+        if map.len() >= MAX_DESCRIBED {
+            map.clear();
+        }
+        map.insert(der.clone(), info.clone());
+        info
+    }
 }
 
 impl std::fmt::Debug for TlsClient {
@@ -163,6 +197,7 @@ impl TlsClient {
             roots,
             algorithms,
             valid: ValidChains::default(),
+            described: Described::default(),
             now,
         })
     }
@@ -209,6 +244,11 @@ impl TlsClient {
 }
 
 impl TlsClient {
+    /// Describes each certificate of a presented chain (remembered by its bytes).
+    pub(crate) fn describe(&self, chain: &[CertificateDer<'static>]) -> Vec<CertInfo> {
+        chain.iter().map(|c| self.described.describe(c)).collect()
+    }
+
     /// What rustls' `WebPkiServerVerifier` checks, in its order (the path to a root,
     /// then the name), with the path's result remembered for chains that verify.
     fn verify(
@@ -357,6 +397,30 @@ mod tests {
         assert_eq!(classify(&early, &certs[0]), CertVerdict::NotYetValid);
         // The last second of validity still verifies.
         verify("a.example.com", at(validity.not_after)).unwrap();
+    }
+
+    #[test]
+    fn remembered_descriptions_are_what_describing_again_gives() {
+        let ca = TestCa::preset(Preset::LetsEncryptR11);
+        let a = ca.issue_leaf(&["a.example", "www.a.example"], Validity::current());
+        let b = ca.issue_leaf(&["b.example"], Validity::current());
+        let client = TlsClient::new(&[ca.root_der().clone()], None).unwrap();
+        let fresh = |certs: &[CertificateDer<'static>]| -> Vec<CertInfo> {
+            certs.iter().map(|c| cert_info(c)).collect()
+        };
+        for _ in 0..2 {
+            assert_eq!(client.describe(a.certs()), fresh(a.certs()));
+            assert_eq!(client.describe(b.certs()), fresh(b.certs()));
+        }
+        // Two leaves, one intermediate they share.
+        assert_eq!(client.described.map.lock().unwrap().len(), 3);
+        assert_ne!(client.describe(a.certs())[0], client.describe(b.certs())[0]);
+        assert_eq!(client.describe(&[]), Vec::<CertInfo>::new());
+        // Bytes that are no certificate are described (as unparsed) and remembered too.
+        let junk = CertificateDer::from(b"not a certificate".to_vec());
+        let described = client.describe(std::slice::from_ref(&junk));
+        assert_eq!(described, fresh(std::slice::from_ref(&junk)));
+        assert_eq!(described[0].key_type, "unparsed");
     }
 
     #[test]
