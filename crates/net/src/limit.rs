@@ -72,6 +72,8 @@ impl RateLimiter {
 pub struct KeyedLimiter<K> {
     limit: usize,
     initial: usize,
+    /// Whether slots grow and shrink (`slow_start`) or stay at `limit` (`new`).
+    adaptive: bool,
     map: Mutex<HashMap<K, Arc<Gate>>>,
 }
 
@@ -82,6 +84,8 @@ pub const MIN_WINDOW: usize = 4;
 #[derive(Debug)]
 struct Gate {
     sem: Arc<Semaphore>,
+    /// Whether [`Slot::lost`] cuts the window (a fixed limit never moves).
+    adaptive: bool,
     /// Slots still to be withdrawn after a cut: a returned slot is forgotten instead
     /// of given back while this is above zero. Read without the lock on every return.
     debt: AtomicUsize,
@@ -114,9 +118,13 @@ pub struct Slot {
 }
 
 impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
-    /// A limiter allowing `limit` concurrent holders per key (0 = unlimited).
+    /// A limiter allowing `limit` concurrent holders per key (0 = unlimited), fixed:
+    /// neither [`Slot::grow`] nor [`Slot::lost`] moves it.
     pub fn new(limit: usize) -> Self {
-        Self::slow_start(limit, limit)
+        Self {
+            adaptive: false,
+            ..Self::slow_start(limit, limit)
+        }
     }
 
     /// A limiter that starts each key at `initial` concurrent holders and grows by
@@ -125,6 +133,7 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
         Self {
             limit,
             initial: initial.clamp(1, limit.max(1)),
+            adaptive: true,
             map: Mutex::new(HashMap::new()),
         }
     }
@@ -145,6 +154,7 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
                 .or_insert_with(|| {
                     Arc::new(Gate {
                         sem: Arc::new(Semaphore::new(self.initial)),
+                        adaptive: self.adaptive,
                         debt: AtomicUsize::new(0),
                         window: Mutex::new(Window {
                             width: self.initial,
@@ -216,6 +226,9 @@ impl Slot {
     /// What went through this slot got no answer in time: halve the window of its
     /// key, unless it was already cut after this slot was handed out.
     pub fn lost(&self) {
+        if !self.gate.adaptive {
+            return;
+        }
         let mut w = self.gate.window();
         if self.seq < w.recover {
             return;
@@ -366,19 +379,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn cuts_stop_at_the_floor_and_a_fixed_limit_below_it_stays() {
+    async fn cuts_stop_at_the_floor_and_fixed_limits_do_not_move() {
         let l = KeyedLimiter::slow_start(256, 32);
         for _ in 0..10 {
             let s = l.acquire(&"a").await.expect("limited");
             s.lost();
         }
         assert_eq!(holds(&l, "a").await.len(), MIN_WINDOW);
-        let small = KeyedLimiter::new(2);
+        let small = KeyedLimiter::slow_start(2, 2);
         for _ in 0..3 {
             let s = small.acquire(&"a").await.expect("limited");
             s.lost();
         }
         assert_eq!(holds(&small, "a").await.len(), 2);
+        // A fixed limiter does not shrink either.
+        let fixed = KeyedLimiter::new(10);
+        let s = fixed.acquire(&"a").await.expect("limited");
+        s.lost();
+        drop(s);
+        assert_eq!(holds(&fixed, "a").await.len(), 10);
     }
 
     #[tokio::test]
