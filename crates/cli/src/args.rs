@@ -92,8 +92,8 @@ pub(crate) struct NetArgs {
     /// DNS queries per second overall (0: bounded by concurrency only).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub(crate) rate: u32,
-    /// Concurrent DNS queries per nameserver.
-    #[arg(long = "per-server", default_value_t = 256, value_name = "N")]
+    /// Concurrent DNS queries per nameserver (a congestion window grows up to it).
+    #[arg(long = "per-server", default_value_t = 128, value_name = "N")]
     pub(crate) per_server: usize,
     /// Concurrent connections per web host.
     #[arg(long = "per-host", default_value_t = 4, value_name = "N")]

@@ -41,7 +41,7 @@ const INITIAL_WINDOW: usize = 32;
 ///     .timeout(Duration::from_secs(2))
 ///     .attempts(2)
 ///     .rate(500);
-/// assert_eq!(cfg.per_server_limit, 256);
+/// assert_eq!(cfg.per_server_limit, 128);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolverConfig {
@@ -57,8 +57,12 @@ pub struct ResolverConfig {
     pub attempts: u32,
     /// Queries per second overall (0 = unlimited, the default).
     pub rate: u32,
-    /// Queries in flight per nameserver (0 = unlimited). Default 256. A server starts
-    /// with a window of 32 that every valid reply widens by one, up to this limit.
+    /// Queries in flight per nameserver (0 = unlimited). Default 128: more than a
+    /// server's worker sockets usually buffer (knotd's 212 KB receive buffer dropped
+    /// part of 256 in flight, and each drop costs a retransmission interval), and far
+    /// more than most servers answer one client for. A server starts with a window of
+    /// 32 that every valid reply widens by one, up to this limit; a query unanswered
+    /// in time halves it.
     pub per_server_limit: usize,
     /// UDP sockets per address family, each with its own receive and send task.
     /// Default 8: servers that spread queries over worker sockets by source port
@@ -75,7 +79,7 @@ impl Default for ResolverConfig {
             timeout: Duration::from_secs(5),
             attempts: 3,
             rate: 0,
-            per_server_limit: 256,
+            per_server_limit: 128,
             udp_sockets: 8,
             max_in_flight: 1024,
         }
