@@ -359,20 +359,28 @@ dns_cares() {
 
 declare -A DNS_QPS DNS_OK
 run_dns_stage() {
-    local kind tool r res
+    local kind tool r res q ok total
+    local tools=(servedby dnsperf adns_all adns_chunks cares)
     DNS_TIMEOUT=$((120 + DOMAINS * 6 / 500))
     DNS_LIMIT=$((60 + DOMAINS * 6 / 1000))
     for kind in a mixed; do
-        for tool in servedby dnsperf adns_all adns_chunks cares; do
-            local vals=() oks=()
-            for r in $(seq 1 "$RUNS"); do
-                log "DNS stage: $tool, $kind queries, run $r/$RUNS"
+        # Rounds, not blocks: each round runs every tool once, so a machine whose speed
+        # drifts over the minutes of the stage (these do, by a third and more) weighs
+        # on every tool alike instead of on whichever ran during a slow spell.
+        local -A vals=() oks=()
+        for r in $(seq 1 "$RUNS"); do
+            for tool in "${tools[@]}"; do
+                log "DNS stage: $tool, $kind queries, round $r/$RUNS"
                 res=$("dns_$tool" "$kind")
                 read -r q ok total <<< "$res"
-                vals+=("$q"); oks+=("$ok/$total")
+                vals[$tool]+="$q "
+                oks[$tool]="$ok/$total"
             done
-            DNS_QPS[$tool-$kind]=$(median "${vals[@]}")
-            DNS_OK[$tool-$kind]="${oks[-1]}"
+        done
+        for tool in "${tools[@]}"; do
+            # shellcheck disable=SC2086  # the values are words
+            DNS_QPS[$tool-$kind]=$(median ${vals[$tool]})
+            DNS_OK[$tool-$kind]="${oks[$tool]}"
         done
     done
 }
@@ -488,7 +496,9 @@ report_dns() {
     local q_a=$((DOMAINS)) q_m=$((DOMAINS * 6)) tool
     out "## DNS stage: $q_a A queries, and $q_m mixed queries (A, AAAA, MX, TXT, NS, SOA)"
     out ""
-    out "Same knotd, same query lists, $DNS_CONC queries in flight for every tool."
+    out "Same knotd, same query lists, $DNS_CONC queries in flight for every tool (servedby: $DNS_CONC lookups"
+    out "at a time, of which its default \`--per-server\` lets at most 128 be queries at the one server)."
+    out "The tools run in rounds, each round every tool once; figures are medians over the rounds."
     out ""
     out "| tool | A queries/s | servedby ÷ tool | answered | mixed queries/s | servedby ÷ tool | answered |"
     out "|---|---:|---:|---:|---:|---:|---:|"
