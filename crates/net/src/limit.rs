@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -84,8 +84,13 @@ pub const MIN_WINDOW: usize = 4;
 #[derive(Debug)]
 struct Gate {
     sem: Arc<Semaphore>,
-    /// Whether [`Slot::lost`] cuts the window (a fixed limit never moves).
+    /// The most slots the window may grow to.
+    limit: usize,
+    /// Whether the window moves ([`Slot::grow`], [`Slot::lost`]); a fixed limit never
+    /// does.
     adaptive: bool,
+    /// Sequence number of the next slot handed out.
+    next_seq: AtomicU64,
     /// Slots still to be withdrawn after a cut: a returned slot is forgotten instead
     /// of given back while this is above zero. Read without the lock on every return.
     debt: AtomicUsize,
@@ -102,8 +107,6 @@ struct Window {
     ssthresh: usize,
     /// Successes counted towards the next slot in congestion avoidance.
     acked: usize,
-    /// Sequence number of the next slot handed out.
-    next_seq: u64,
     /// Slots numbered below this were handed out before the last cut.
     recover: u64,
 }
@@ -112,7 +115,6 @@ struct Window {
 #[derive(Debug)]
 pub struct Slot {
     gate: Arc<Gate>,
-    limit: usize,
     seq: u64,
     permit: Option<OwnedSemaphorePermit>,
 }
@@ -154,13 +156,14 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
                 .or_insert_with(|| {
                     Arc::new(Gate {
                         sem: Arc::new(Semaphore::new(self.initial)),
+                        limit: self.limit,
                         adaptive: self.adaptive,
+                        next_seq: AtomicU64::new(0),
                         debt: AtomicUsize::new(0),
                         window: Mutex::new(Window {
                             width: self.initial,
                             ssthresh: self.limit,
                             acked: 0,
-                            next_seq: 0,
                             recover: 0,
                         }),
                     })
@@ -168,15 +171,9 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
                 .clone()
         };
         let permit = gate.sem.clone().acquire_owned().await.ok()?;
-        let seq = {
-            let mut w = gate.window();
-            let seq = w.next_seq;
-            w.next_seq += 1;
-            seq
-        };
+        let seq = gate.next_seq.fetch_add(1, Ordering::Relaxed);
         Some(Slot {
             gate,
-            limit: self.limit,
             seq,
             permit: Some(permit),
         })
@@ -193,9 +190,12 @@ impl Slot {
     /// What went through this slot succeeded: open one more slot for its key (one
     /// per window of successes after a cut), up to the limit.
     pub fn grow(&self) {
+        if !self.gate.adaptive {
+            return;
+        }
         let opened = {
             let mut w = self.gate.window();
-            if w.width >= self.limit {
+            if w.width >= self.gate.limit {
                 false
             } else if w.width < w.ssthresh {
                 w.width += 1;
@@ -233,8 +233,8 @@ impl Slot {
         if self.seq < w.recover {
             return;
         }
-        w.recover = w.next_seq;
-        let floor = MIN_WINDOW.min(self.limit);
+        w.recover = self.gate.next_seq.load(Ordering::Relaxed);
+        let floor = MIN_WINDOW.min(self.gate.limit);
         let cut = (w.width / 2).max(floor);
         let withdrawn = w.width - cut;
         w.width = cut;

@@ -202,10 +202,6 @@ impl SqliteStore {
         self.conn
             .execute_batch("PRAGMA busy_timeout = 5000;")
             .map_err(self.sql_err())?;
-        // Turning a new file to WAL needs it alone for a moment, and SQLite answers
-        // SQLITE_BUSY at once, without the busy handler, while another process opening
-        // it at the same time holds a read lock: try again, for as long as the busy
-        // timeout would have waited.
         // 16 KiB pages for a new file (an existing one keeps its own): a scan stores
         // ~30 KB a domain, and SQLite writes the WAL, and copies it back, one page per
         // system call; with 4 KiB pages that was 36 writes and 21 reads a domain, and a
@@ -213,6 +209,10 @@ impl SqliteStore {
         self.conn
             .execute_batch(&format!("PRAGMA page_size = {PAGE_SIZE};"))
             .map_err(self.sql_err())?;
+        // Turning a new file to WAL needs it alone for a moment, and SQLite answers
+        // SQLITE_BUSY at once, without the busy handler, while another process opening
+        // it at the same time holds a read lock: try again, for as long as the busy
+        // timeout would have waited.
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             match self
@@ -265,6 +265,20 @@ impl SqliteStore {
             .map_err(err)?;
         }
         tx.commit().map_err(err)
+    }
+
+    /// The JSON documents of a scan's relationships, in stored order.
+    fn relationship_docs(&self, scan_id: i64) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, doc FROM relationships WHERE scan_id = ?1")
+            .map_err(self.sql_err())?;
+        let docs = stmt
+            .query_map([scan_id], |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))
+            .map_err(self.sql_err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.sql_err())?;
+        Ok(in_id_order(docs))
     }
 
     fn decode<T: serde::de::DeserializeOwned>(&self, doc: &str) -> Result<T, StoreError> {
@@ -482,29 +496,14 @@ impl Store for SqliteStore {
     }
 
     fn relationships(&self, scan_id: i64) -> Result<Vec<Relationship>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, doc FROM relationships WHERE scan_id = ?1")
-            .map_err(self.sql_err())?;
-        let docs = stmt
-            .query_map([scan_id], |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))
-            .map_err(self.sql_err())?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(self.sql_err())?;
-        in_id_order(docs).iter().map(|d| self.decode(d)).collect()
+        self.relationship_docs(scan_id)?
+            .iter()
+            .map(|d| self.decode(d))
+            .collect()
     }
 
     fn relationships_brief(&self, scan_id: i64) -> Result<Vec<Relationship>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, doc FROM relationships WHERE scan_id = ?1")
-            .map_err(self.sql_err())?;
-        let docs = stmt
-            .query_map([scan_id], |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))
-            .map_err(self.sql_err())?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(self.sql_err())?;
-        in_id_order(docs)
+        self.relationship_docs(scan_id)?
             .iter()
             .map(|d| self.decode::<Brief>(d).map(Brief::into_relationship))
             .collect()
