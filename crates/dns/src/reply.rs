@@ -23,7 +23,7 @@
 //! checks only that the record fits in the message.
 
 use std::fmt::{self, Write as _};
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv6Addr;
 
 use crate::wire::HEADER;
 use crate::RecordType;
@@ -259,7 +259,7 @@ impl<'a> Reader<'a> {
             RecordType::A => {
                 let b = self.take(4)?;
                 if let Some(out) = out {
-                    let _ = write!(out, "{}", Ipv4Addr::new(b[0], b[1], b[2], b[3]));
+                    push_ipv4(out, [b[0], b[1], b[2], b[3]]);
                 }
             }
             RecordType::Aaaa => {
@@ -357,6 +357,19 @@ impl<'a> Reader<'a> {
 /// `out`, appends the name in presentation form: labels joined by dots, ASCII
 /// letters lowercased, other bytes escaped as in zone files (`\.` for a printable
 /// one, `\NNN` in octal for the rest); the root alone is `.`.
+/// Appends the dotted-quad form of an IPv4 address, as `Ipv4Addr`'s `Display` writes
+/// it, without going through the formatting machinery (an A record's value is the
+/// one string every A lookup presents).
+fn push_ipv4(out: &mut String, octets: [u8; 4]) {
+    let mut buf = itoa::Buffer::new();
+    for (i, o) in octets.into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(buf.format(o));
+    }
+}
+
 fn walk_name(
     msg: &[u8],
     start: usize,
@@ -787,6 +800,19 @@ mod tests {
             }
         }
         false
+    }
+
+    #[test]
+    fn ipv4_presentation_matches_std() {
+        let edges = [0u8, 1, 9, 10, 99, 100, 199, 200, 254, 255];
+        for a in edges {
+            for b in edges {
+                let octets = [a, b, 255 - a, b / 2];
+                let mut out = String::from("x ");
+                push_ipv4(&mut out, octets);
+                assert_eq!(out, format!("x {}", std::net::Ipv4Addr::from(octets)));
+            }
+        }
     }
 
     proptest! {

@@ -1,14 +1,18 @@
 //! The resolver: retries, nameserver rotation, limits, TCP fallback and CNAME chains.
 
 use std::fmt;
+use std::future::{poll_fn, Future};
 use std::net::{IpAddr, SocketAddr};
+use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use servedby_model::{DnsData, DnsRecord, Outcome};
 use servedby_net::{KeyedLimiter, Network, RateLimiter};
 use tokio::sync::Semaphore;
+use tokio::time::error::Elapsed;
 use tokio::time::{timeout_at, Instant};
 
 use crate::reply::{rcode, Answer as Rr, Reply};
@@ -400,15 +404,15 @@ impl Resolver {
                     Some(dest),
                 )
             };
-            let Ok(slot) = timeout_at(deadline, inner.per_server.acquire(&dest)).await else {
+            let Ok(slot) = within(deadline, inner.per_server.acquire(&dest)).await else {
                 last = Some(waited("a per-nameserver slot"));
                 break;
             };
-            if timeout_at(deadline, inner.rate.acquire()).await.is_err() {
+            if within(deadline, inner.rate.acquire()).await.is_err() {
                 last = Some(waited("the rate limit"));
                 break;
             }
-            let Ok(Ok(_permit)) = timeout_at(deadline, inner.in_flight.acquire()).await else {
+            let Ok(Ok(_permit)) = within(deadline, inner.in_flight.acquire()).await else {
                 last = Some(waited("an in-flight slot"));
                 break;
             };
@@ -551,7 +555,7 @@ impl Resolver {
                     }
                     *saw_bad |= bad;
                     k += 1;
-                    let paced = timeout_at(deadline, inner.rate.acquire()).await;
+                    let paced = within(deadline, inner.rate.acquire()).await;
                     if paced.is_err() || w.send(query).is_err() {
                         return Exchange::Timeout { bad };
                     }
@@ -560,6 +564,17 @@ impl Resolver {
             }
         }
     }
+}
+
+/// `f` by `deadline`, as `timeout_at`, but without setting up a timer when `f` is
+/// ready at once: the limits a query passes are rarely full, and a timer for each of
+/// them on every query was a measurable part of a bulk lookup's cost.
+async fn within<F: Future>(deadline: Instant, f: F) -> Result<F::Output, Elapsed> {
+    let mut f = pin!(f);
+    if let Poll::Ready(v) = poll_fn(|cx| Poll::Ready(f.as_mut().poll(cx))).await {
+        return Ok(v);
+    }
+    timeout_at(deadline, f).await
 }
 
 /// The retransmission interval of attempt `k`: RTO·2^k (capped at 2^8).

@@ -17,6 +17,7 @@
 //! than everything else a query does.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::AsRawFd;
@@ -47,6 +48,34 @@ const SEND_BATCH: usize = 64;
 /// is handled as a truncated one (see [`Sock::handle_cut`]): the query goes on over TCP.
 const RECV_SLOT: usize = 4096;
 
+/// Pending queries by id. The ids are our own random draws, so one multiplication
+/// spreads them well enough, and nothing a server sends chooses a key: SipHash's
+/// protection would buy nothing here, at a cost on every query and reply.
+type IdMap<V> = HashMap<u16, V, BuildHasherDefault<IdHasher>>;
+
+/// Hashes a query id (see [`IdMap`]).
+#[derive(Debug, Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u16(u16::from(b));
+        }
+    }
+
+    fn write_u16(&mut self, id: u16) {
+        // Fibonacci hashing: the top bits (hashbrown's tag) and the low bits (its
+        // bucket) both depend on every bit of the id.
+        self.0 = (self.0 ^ u64::from(id)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 ^= self.0 >> 32;
+    }
+}
+
 /// The reply a waiting query gets: the parsed message, or why its datagram could not
 /// be sent.
 type Delivery = io::Result<Reply>;
@@ -66,7 +95,7 @@ struct Pending {
 #[derive(Debug)]
 pub(crate) struct Sock {
     socket: UdpSocket,
-    pending: Mutex<HashMap<u16, Pending>>,
+    pending: Mutex<IdMap<Pending>>,
     outbox: Mutex<Outbox>,
     /// Wakes the send task when the outbox stops being empty.
     wake: Notify,
@@ -92,7 +121,7 @@ struct Queued {
 impl Queued {
     /// Whether the query this datagram was queued for is still the one waiting under
     /// its id (same server, same question): ids are reused once a query is done.
-    fn is_for(&self, pending: &HashMap<u16, Pending>, bytes: &[u8]) -> bool {
+    fn is_for(&self, pending: &IdMap<Pending>, bytes: &[u8]) -> bool {
         pending.get(&self.id).is_some_and(|p| {
             p.server == self.dest
                 && bytes
@@ -370,7 +399,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// A random id not pending on this socket. The caller bounds the map below 65,536
 /// entries (`MAX_PENDING_PER_SOCKET`), so the scan always finds one.
-fn free_id(map: &HashMap<u16, Pending>) -> u16 {
+fn free_id(map: &IdMap<Pending>) -> u16 {
     for _ in 0..32 {
         let id = fastrand::u16(..);
         if !map.contains_key(&id) {
@@ -523,7 +552,7 @@ impl Sock {
     fn new(socket: UdpSocket, counters: &Arc<Counters>) -> Self {
         Self {
             socket,
-            pending: Mutex::new(HashMap::new()),
+            pending: Mutex::new(IdMap::default()),
             outbox: Mutex::new(Outbox::default()),
             wake: Notify::new(),
             counters: counters.clone(),
@@ -836,7 +865,7 @@ mod tests {
 
     #[test]
     fn free_id_avoids_pending_ids() {
-        let mut map = HashMap::new();
+        let mut map = IdMap::default();
         for id in 0..=u16::MAX {
             if id != 4321 {
                 let (tx, _) = oneshot::channel();
