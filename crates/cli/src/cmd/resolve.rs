@@ -310,10 +310,7 @@ fn write_line(out: &mut Vec<u8>, l: &Lookup, servers: &mut ServerNames) -> anyho
 /// A JSON string. Names and addresses need no escaping and are copied as they are;
 /// anything else goes through serde_json, so escapes are exactly its own.
 fn json_str(out: &mut Vec<u8>, s: &str) -> anyhow::Result<()> {
-    // One pass without early exit, which the compiler turns into wide compares.
-    let plain = s
-        .bytes()
-        .fold(true, |ok, b| ok & (b >= 0x20) & (b != b'"') & (b != b'\\'));
+    let plain = needs_no_escape(s.as_bytes());
     if plain {
         out.reserve(s.len() + 2);
         out.push(b'"');
@@ -323,6 +320,32 @@ fn json_str(out: &mut Vec<u8>, s: &str) -> anyhow::Result<()> {
         serde_json::to_writer(&mut *out, s)?;
     }
     Ok(())
+}
+
+/// Whether `s` has no byte JSON must escape (control characters, `"`, `\\`), eight
+/// bytes at a time: a word has a byte below 0x20 when `(x - 0x20…) & !x & 0x80…` is
+/// not zero, and a byte equal to `c` when `x ^ c…` has a zero byte. Both tests are
+/// exact for the word as a whole (a borrow only starts at a byte that matches).
+fn needs_no_escape(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        if control
+            | has_zero(x ^ (ONES * u64::from(b'"')))
+            | has_zero(x ^ (ONES * u64::from(b'\\')))
+            != 0
+        {
+            return false;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
 }
 
 fn json_opt_str(out: &mut Vec<u8>, s: Option<&str>) -> anyhow::Result<()> {
@@ -378,6 +401,17 @@ mod tests {
     /// none.
     fn awkward() -> Vec<String> {
         let mut v: Vec<String> = (0u8..0x80).map(|b| format!("a{}z", b as char)).collect();
+        // Each kind at each place of two words and a tail, and next to bytes >= 0x80.
+        for c in [
+            '\0', '\u{1f}', ' ', '"', '\\', '\u{7f}', 'é', '!', '#', '[', ']',
+        ] {
+            for at in 0..=19 {
+                let mut t: String = "abcdefghijklmnopqrs".into();
+                t.insert(at, c);
+                v.push(t);
+                v.push(format!("ü{}\u{1}ÿ{c}", "x".repeat(at)));
+            }
+        }
         v.extend(
             [
                 "",
@@ -394,6 +428,23 @@ mod tests {
             .map(String::from),
         );
         v
+    }
+
+    #[test]
+    fn the_word_check_agrees_with_a_byte_at_a_time() {
+        let naive = |s: &[u8]| s.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\');
+        for fill in [b'a', 0x20, 0x21, 0x5d, 0x7f, 0x80, 0xff] {
+            for b in 0..=255u8 {
+                for at in 0..17 {
+                    let mut buf = [fill; 17];
+                    buf[at] = b;
+                    for len in [at + 1, 8, 16, 17] {
+                        let s = &buf[..len.max(at + 1)];
+                        assert_eq!(super::needs_no_escape(s), naive(s), "{s:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
