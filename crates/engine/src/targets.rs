@@ -240,8 +240,20 @@ mod tests {
     #[test]
     fn plain_names_skip_uts46_with_its_result_at_the_edges() {
         for h in [
-            "", ".", "a..b", "-a.b", "a-.b", "a_b.c", "ab--cd.com", "XN--A.com", "xn-a.com",
-            "Example.COM", "0.1", "_dmarc.example.com", "a.b-", "--.--",
+            "",
+            ".",
+            "a..b",
+            "-a.b",
+            "a-.b",
+            "a_b.c",
+            "ab--cd.com",
+            "XN--A.com",
+            "xn-a.com",
+            "Example.COM",
+            "0.1",
+            "_dmarc.example.com",
+            "a.b-",
+            "--.--",
         ] {
             assert_eq!(plain_ascii(h).ok_or(()), uts46(h).map_err(|_| ()), "{h:?}");
         }
