@@ -47,6 +47,7 @@
 //! # Ok(()) }
 //! ```
 
+mod inflight;
 mod reply;
 mod resolver;
 mod rtype;

@@ -145,11 +145,16 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Reply, DecodeError> {
         (Section::Authority, count(8)),
         (Section::Additional, count(10)),
     ];
-    let mut owner = String::new();
     for (section, n) in sections {
         for _ in 0..n {
             let keep = section == Section::Answer;
-            owner.clear();
+            // Sized for most names at once: growing by doubling from nothing would
+            // cost several allocations per name.
+            let mut owner = if keep {
+                String::with_capacity(OWNER_CAPACITY)
+            } else {
+                String::new()
+            };
             let root = if keep {
                 r.name(&mut owner)?
             } else {
@@ -180,7 +185,11 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Reply, DecodeError> {
                 r.pos = end;
                 continue;
             };
-            let mut value = String::new();
+            let mut value = match rtype {
+                RecordType::A if keep => String::with_capacity(15),
+                RecordType::Aaaa if keep => String::with_capacity(39),
+                _ => String::new(),
+            };
             let out = keep.then_some(&mut value);
             r.rdata(rtype, len, out)?;
             if r.pos != end {
@@ -191,7 +200,7 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Reply, DecodeError> {
             }
             if keep {
                 reply.answers.push(Answer {
-                    owner: owner.clone(),
+                    owner,
                     rtype,
                     ttl,
                     value,
@@ -201,6 +210,9 @@ pub(crate) fn decode(msg: &[u8]) -> Result<Reply, DecodeError> {
     }
     Ok(reply)
 }
+
+/// Room reserved for an answer's owner name: most names fit.
+const OWNER_CAPACITY: usize = 48;
 
 /// A cursor over a message.
 struct Reader<'a> {

@@ -9,9 +9,10 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
+use crate::inflight::InFlight;
 use servedby_model::{DnsData, DnsRecord, Outcome};
+use servedby_net::hash::BuildPlainHasher;
 use servedby_net::{KeyedLimiter, Network, RateLimiter};
-use tokio::sync::Semaphore;
 use tokio::time::error::Elapsed;
 use tokio::time::{timeout_at, Instant};
 
@@ -183,8 +184,8 @@ struct Inner {
     net: Network,
     pool: Pool,
     rate: RateLimiter,
-    per_server: KeyedLimiter<SocketAddr>,
-    in_flight: Semaphore,
+    per_server: KeyedLimiter<SocketAddr, BuildPlainHasher>,
+    in_flight: InFlight,
     counters: Arc<Counters>,
     /// Spreads queries over the nameservers: each query starts at the next one.
     rotor: AtomicUsize,
@@ -254,8 +255,8 @@ impl Resolver {
         Ok(Self {
             inner: Arc::new(Inner {
                 rate: RateLimiter::new(cfg.rate),
-                per_server: KeyedLimiter::slow_start(cfg.per_server_limit, INITIAL_WINDOW),
-                in_flight: Semaphore::new(cfg.max_in_flight.clamp(1, MAX_PENDING_PER_SOCKET)),
+                per_server: KeyedLimiter::slow_start(cfg.per_server_limit, INITIAL_WINDOW).hashed(),
+                in_flight: InFlight::new(cfg.max_in_flight.clamp(1, MAX_PENDING_PER_SOCKET)),
                 counters,
                 rotor: AtomicUsize::new(0),
                 pool,
@@ -280,9 +281,9 @@ impl Resolver {
     /// configured total deadline. Never fails: failures are outcomes.
     pub async fn lookup(&self, name: &str, rtype: RecordType) -> Lookup {
         let deadline = Instant::now() + self.inner.cfg.timeout;
-        let asked = wire::normalize(name);
+        let mut current = wire::normalize(name);
         let mut out = Lookup {
-            name: asked.clone(),
+            name: current.clone(),
             rtype,
             outcome: Outcome::Error,
             detail: None,
@@ -292,7 +293,6 @@ impl Resolver {
                 ..DnsData::default()
             },
         };
-        let mut current = asked.clone();
         loop {
             let ans = match self.query(&current, rtype, deadline).await {
                 Ok(a) => a,
@@ -306,10 +306,13 @@ impl Resolver {
             out.resolver = Some(ans.server);
             out.data.tcp = ans.tcp;
             let records = ans.reply.answers;
-            let mut end = current.clone();
+            // The chain so far ends at `current`; the links this reply adds go onto
+            // it, and `end` is where it ends now.
+            let chained = out.data.cname_chain.len();
             if rtype != RecordType::Cname {
-                while let Some(target) = cname_of(&records, &end) {
-                    if target == asked || out.data.cname_chain.iter().any(|c| c == target) {
+                let mut end: &str = &current;
+                while let Some(target) = cname_of(&records, end) {
+                    if target == out.name || out.data.cname_chain.iter().any(|c| c == target) {
                         out.outcome = Outcome::LimitExceeded;
                         out.detail = Some(format!("CNAME loop: {end} points back to {target}"));
                         return out;
@@ -321,9 +324,13 @@ impl Resolver {
                         return out;
                     }
                     out.data.cname_chain.push(target.to_string());
-                    end = target.to_string();
+                    end = target;
                 }
             }
+            let end: &str = match out.data.cname_chain.get(chained..) {
+                Some([.., last]) => last,
+                _ => &current,
+            };
             out.data.answers = records
                 .into_iter()
                 .filter(|r| r.rtype == rtype && r.owner == end)
@@ -347,7 +354,7 @@ impl Resolver {
             // another zone): ask for that name. An SOA in the authority section means
             // the server did follow and found nothing, so asking again is pointless.
             if end != current && !ans.reply.negative {
-                current = end;
+                current = end.to_string();
                 continue;
             }
             out.outcome = Outcome::NoData;
@@ -373,7 +380,7 @@ impl Resolver {
         })?;
         // Servers that answered SERVFAIL/REFUSED/an error, or are blocked, are not
         // asked again for this question.
-        let mut done = vec![false; n];
+        let mut done = Done::new(n);
         let mut pos = inner.rotor.fetch_add(1, Ordering::Relaxed) % n;
         let mut last: Option<Failure> = None;
         let mut saw_bad = false;
@@ -384,7 +391,7 @@ impl Resolver {
             if Instant::now() >= deadline {
                 break;
             }
-            let Some(idx) = (0..n).map(|k| (pos + k) % n).find(|&i| !done[i]) else {
+            let Some(idx) = (0..n).map(|k| (pos + k) % n).find(|&i| !done.get(i)) else {
                 break;
             };
             pos = idx + 1;
@@ -392,7 +399,7 @@ impl Resolver {
             let dest = match inner.net.route(ns) {
                 Ok(d) => d,
                 Err(b) => {
-                    done[idx] = true;
+                    done.set(idx);
                     last = Some(Failure::new(Outcome::Blocked, b.to_string(), Some(b.addr)));
                     continue;
                 }
@@ -412,7 +419,7 @@ impl Resolver {
                 last = Some(waited("the rate limit"));
                 break;
             }
-            let Ok(Ok(_permit)) = within(deadline, inner.in_flight.acquire()).await else {
+            let Ok(_place) = within(deadline, inner.in_flight.acquire()).await else {
                 last = Some(waited("an in-flight slot"));
                 break;
             };
@@ -421,7 +428,7 @@ impl Resolver {
                 match inner.pool.register(dest, &mut buf, qend) {
                     Ok(w) => waiter = Some(w),
                     Err(e) => {
-                        done[idx] = true;
+                        done.set(idx);
                         last = Some(Failure::new(
                             Outcome::Error,
                             format!("sending to {dest}: {e}"),
@@ -484,7 +491,7 @@ impl Resolver {
                         rcode::REFUSED => Outcome::Refused,
                         _ => Outcome::Error,
                     };
-                    done[idx] = true;
+                    done.set(idx);
                     let detail = format!("{server} answered {}", rcode_name(code));
                     last = Some(Failure::new(outcome, detail, Some(server)));
                 }
@@ -502,7 +509,7 @@ impl Resolver {
                     ));
                 }
                 Exchange::Io(e) => {
-                    done[idx] = true;
+                    done.set(idx);
                     last = Some(Failure::new(
                         Outcome::Error,
                         format!("sending to {dest}: {e}"),
@@ -577,6 +584,37 @@ async fn within<F: Future>(deadline: Instant, f: F) -> Result<F::Output, Elapsed
     timeout_at(deadline, f).await
 }
 
+/// Which of the nameservers are done with one question: a word of bits for up to 64
+/// of them (no allocation on every query), a vector beyond.
+struct Done {
+    bits: u64,
+    more: Vec<bool>,
+}
+
+impl Done {
+    fn new(n: usize) -> Self {
+        Self {
+            bits: 0,
+            more: if n > 64 { vec![false; n] } else { Vec::new() },
+        }
+    }
+
+    fn get(&self, i: usize) -> bool {
+        match self.more.get(i) {
+            Some(&d) => d,
+            None => i < 64 && self.bits & (1 << i) != 0,
+        }
+    }
+
+    fn set(&mut self, i: usize) {
+        match self.more.get_mut(i) {
+            Some(d) => *d = true,
+            None if i < 64 => self.bits |= 1 << i,
+            None => {}
+        }
+    }
+}
+
 /// The retransmission interval of attempt `k`: RTO·2^k (capped at 2^8).
 fn backoff(rto: Duration, k: usize) -> Duration {
     rto * (1u32 << k.min(8))
@@ -598,5 +636,24 @@ fn rcode_name(code: u16) -> String {
         rcode::NOTIMP => "NOTIMP".to_string(),
         rcode::REFUSED => "REFUSED".to_string(),
         other => format!("rcode {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn done_marks_each_server_alone_with_few_and_with_many() {
+        for n in [1usize, 3, 63, 64, 65, 200] {
+            let mut d = Done::new(n);
+            let marked: Vec<usize> = (0..n).filter(|i| i % 3 == 1 || *i == n - 1).collect();
+            for &i in &marked {
+                d.set(i);
+            }
+            for i in 0..n {
+                assert_eq!(d.get(i), marked.contains(&i), "n {n}, server {i}");
+            }
+        }
     }
 }

@@ -16,8 +16,6 @@
 //! on loopback, a wake-up of the server) per datagram would otherwise cost more
 //! than everything else a query does.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::AsRawFd;
@@ -26,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nix::sys::socket::{recvmmsg, sendmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
+use servedby_net::hash::PlainMap;
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::sync::{oneshot, Notify};
@@ -48,33 +47,10 @@ const SEND_BATCH: usize = 64;
 /// is handled as a truncated one (see [`Sock::handle_cut`]): the query goes on over TCP.
 const RECV_SLOT: usize = 4096;
 
-/// Pending queries by id. The ids are our own random draws, so one multiplication
-/// spreads them well enough, and nothing a server sends chooses a key: SipHash's
-/// protection would buy nothing here, at a cost on every query and reply.
-type IdMap<V> = HashMap<u16, V, BuildHasherDefault<IdHasher>>;
-
-/// Hashes a query id (see [`IdMap`]).
-#[derive(Debug, Default, Clone, Copy)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u16(u16::from(b));
-        }
-    }
-
-    fn write_u16(&mut self, id: u16) {
-        // Fibonacci hashing: the top bits (hashbrown's tag) and the low bits (its
-        // bucket) both depend on every bit of the id.
-        self.0 = (self.0 ^ u64::from(id)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        self.0 ^= self.0 >> 32;
-    }
-}
+/// Pending queries by id. The ids are our own random draws and nothing a server sends
+/// chooses a key, so SipHash's protection would buy nothing here, at a cost on every
+/// query and reply.
+type IdMap<V> = PlainMap<u16, V>;
 
 /// The reply a waiting query gets: the parsed message, or why its datagram could not
 /// be sent.
@@ -157,7 +133,7 @@ pub(crate) struct Pool {
     next: AtomicUsize,
     cancel: CancellationToken,
     /// Round-trip estimates per server, for the retransmission interval.
-    rtt: Mutex<HashMap<SocketAddr, RttEstimate>>,
+    rtt: Mutex<PlainMap<SocketAddr, RttEstimate>>,
 }
 
 impl Pool {
@@ -210,7 +186,7 @@ impl Pool {
             v6,
             next: AtomicUsize::new(0),
             cancel,
-            rtt: Mutex::new(HashMap::new()),
+            rtt: Mutex::new(PlainMap::default()),
         })
     }
 

@@ -1,7 +1,8 @@
 //! Rate and concurrency limits shared by the probers.
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -68,13 +69,17 @@ impl RateLimiter {
 /// before the cut do not cut again. After a cut the window grows by one slot per
 /// window's worth of successes (congestion avoidance) instead of one per success, and
 /// it never falls below [`MIN_WINDOW`] (or `limit`, if that is smaller).
+///
+/// Keys are hashed with `S`: SipHash by default, as keys may come from what is
+/// scanned; a limiter keyed by configured addresses may take a cheaper hasher with
+/// [`KeyedLimiter::hashed`].
 #[derive(Debug)]
-pub struct KeyedLimiter<K> {
+pub struct KeyedLimiter<K, S = RandomState> {
     limit: usize,
     initial: usize,
     /// Whether slots grow and shrink (`slow_start`) or stay at `limit` (`new`).
     adaptive: bool,
-    map: Mutex<HashMap<K, Arc<Gate>>>,
+    map: Mutex<HashMap<K, Arc<Gate>, S>>,
 }
 
 /// The narrowest a window is cut to.
@@ -136,7 +141,19 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
             limit,
             initial: initial.clamp(1, limit.max(1)),
             adaptive: true,
-            map: Mutex::new(HashMap::new()),
+            map: Mutex::new(HashMap::default()),
+        }
+    }
+}
+
+impl<K: Eq + Hash + Clone, S: BuildHasher + Default> KeyedLimiter<K, S> {
+    /// The same limiter with its keys hashed by `S2` (it holds no key yet).
+    pub fn hashed<S2: BuildHasher + Default>(self) -> KeyedLimiter<K, S2> {
+        KeyedLimiter {
+            limit: self.limit,
+            initial: self.initial,
+            adaptive: self.adaptive,
+            map: Mutex::new(HashMap::default()),
         }
     }
 
