@@ -8,6 +8,7 @@
 //! waking each other for every reply, as one work-stealing runtime would.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -207,38 +208,65 @@ fn shard(
         _ => return Ok(Tally::default()),
     };
     rt.block_on(async {
-        let mut tally = Tally::default();
-        let mut block = Vec::with_capacity(BLOCK + 4096);
-        let mut servers = ServerNames::default();
-        let lookup = |(i, t): (usize, RecordType)| {
-            let r = &resolver;
-            async move { r.lookup(&work.names[i], t).await }
-        };
-        let mut running = FuturesUnordered::new();
-        while running.len() < inflight {
-            let Some(job) = work.take() else { break };
-            running.push(lookup(job));
-        }
-        while let Some(l) = running.next().await {
-            if let Some(job) = work.take() {
-                running.push(lookup(job));
-            }
-            tally.lookups += 1;
-            tally.ok += usize::from(l.outcome == Outcome::Ok);
-            write_line(&mut block, &l, &mut servers)?;
-            if block.len() >= BLOCK {
-                let full = std::mem::replace(&mut block, Vec::with_capacity(BLOCK + 4096));
-                if tx.send(full).is_err() {
-                    break;
+        // `inflight` workers, each taking the next (name, type) when its lookup is
+        // done: a lookup's future lives inside its worker's, instead of being moved
+        // into a task of its own (an allocation and copies of a large future) for
+        // every name.
+        let out = RefCell::new(Output {
+            tally: Tally::default(),
+            block: Vec::with_capacity(BLOCK + 4096),
+            servers: ServerNames::default(),
+        });
+        let worker = || async {
+            while let Some((i, t)) = work.take() {
+                let l = resolver.lookup(&work.names[i], t).await;
+                if !out.borrow_mut().add(&l, tx)? {
+                    // Nobody takes the output any more.
+                    return Ok(false);
                 }
             }
+            anyhow::Ok(true)
+        };
+        let count = inflight.min(work.total());
+        let mut workers: FuturesUnordered<_> = (0..count).map(|_| worker()).collect();
+        while let Some(going) = workers.next().await {
+            if !going? {
+                break;
+            }
         }
+        drop(workers);
+        let Output {
+            mut tally, block, ..
+        } = out.into_inner();
         if !block.is_empty() {
             let _ = tx.send(block);
         }
         tally.stats = resolver.stats();
         Ok(tally)
     })
+}
+
+/// What a shard's workers write to: the tally, the block of lines being filled and
+/// the servers' printed names.
+struct Output {
+    tally: Tally,
+    block: Vec<u8>,
+    servers: ServerNames,
+}
+
+impl Output {
+    /// Counts and writes one lookup, handing the block over when full; false when
+    /// the receiving end is gone.
+    fn add(&mut self, l: &Lookup, tx: &mpsc::SyncSender<Vec<u8>>) -> anyhow::Result<bool> {
+        self.tally.lookups += 1;
+        self.tally.ok += usize::from(l.outcome == Outcome::Ok);
+        write_line(&mut self.block, l, &mut self.servers)?;
+        if self.block.len() >= BLOCK {
+            let full = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK + 4096));
+            return Ok(tx.send(full).is_ok());
+        }
+        Ok(true)
+    }
 }
 
 /// The printed form of the servers that answered, kept: nearly every line names one
