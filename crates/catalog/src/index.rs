@@ -9,83 +9,22 @@
 //! URLs) are few and scanned linearly; embed URLs whose pattern starts with a host are
 //! only tried on URLs of that host.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 use std::net::IpAddr;
 use std::ops::Deref;
 
 use memchr::memchr2_iter;
 use memchr::memmem::Finder;
 
+use servedby_model::hash::{PlainHasher, PlainMap};
+
 use crate::rule::{Parsed, RuleKind};
 use crate::{Catalog, Hit, Provider};
 
-/// A fast, unkeyed hasher (the multiply-rotate scheme of rustc's FxHash).
-///
 /// The tables are built from the catalog, never from observed input, so hash flooding
-/// cannot degrade them; lookups of hostile names cost the same as any other.
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct FxHasher(u64);
-
-const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-
-    #[inline]
-    fn write_u128(&mut self, i: u128) {
-        self.add(i as u64);
-        self.add((i >> 64) as u64);
-    }
-
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+/// cannot degrade them and an unkeyed hasher serves; lookups of hostile names cost the
+/// same as any other.
+type FastMap<K, V> = PlainMap<K, V>;
 
 /// A header rule: the lowercase text the value must contain (none: presence only).
 #[derive(Debug)]
@@ -339,10 +278,10 @@ impl LabelKey {
     /// the words in between).
     #[inline]
     fn hash(&self, parent: u32, label: &[u8]) -> u64 {
-        let mut h = FxHasher::default();
-        h.add(u64::from(parent) | (u64::from(self.len) << 32));
-        h.add(self.words[0]);
-        h.add(self.words[1]);
+        let mut h = PlainHasher::default();
+        h.fold(u64::from(parent) | (u64::from(self.len) << 32));
+        h.fold(self.words[0]);
+        h.fold(self.words[1]);
         if label.len() > 16 {
             h.write(&label[8..label.len() - 8]);
         }

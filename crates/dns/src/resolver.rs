@@ -10,8 +10,8 @@ use std::task::Poll;
 use std::time::Duration;
 
 use crate::inflight::InFlight;
+use servedby_model::hash::BuildPlainHasher;
 use servedby_model::{DnsData, DnsRecord, Outcome};
-use servedby_net::hash::BuildPlainHasher;
 use servedby_net::{KeyedLimiter, Network, RateLimiter};
 use tokio::time::error::Elapsed;
 use tokio::time::{timeout_at, Instant};

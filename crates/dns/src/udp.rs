@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nix::sys::socket::{recvmmsg, sendmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
-use servedby_net::hash::PlainMap;
+use servedby_model::hash::PlainMap;
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::sync::{oneshot, Notify};

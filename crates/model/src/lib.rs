@@ -6,6 +6,7 @@
 //! of these types are the project's stable machine output (see `docs/schema.md`), so
 //! field names and enum spellings here must not change casually.
 
+pub mod hash;
 mod observation;
 mod relationship;
 mod shared;

@@ -13,7 +13,6 @@
 
 mod connect_to;
 mod egress;
-pub mod hash;
 mod limit;
 
 pub use connect_to::{ConnectRule, ConnectTo, FromSpec};

@@ -71,8 +71,8 @@ impl RateLimiter {
 /// it never falls below [`MIN_WINDOW`] (or `limit`, if that is smaller).
 ///
 /// Keys are hashed with `S`: SipHash by default, as keys may come from what is
-/// scanned; a limiter keyed by configured addresses may take a cheaper hasher with
-/// [`KeyedLimiter::hashed`].
+/// scanned; a limiter keyed by configured addresses may take a cheaper hasher (such as
+/// `servedby_model::hash::PlainHasher`) with [`KeyedLimiter::hashed`].
 #[derive(Debug)]
 pub struct KeyedLimiter<K, S = RandomState> {
     limit: usize,

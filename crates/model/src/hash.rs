@@ -1,14 +1,14 @@
-//! A fast hasher for maps whose keys nothing hostile chooses.
+//! A fast hasher for tables whose keys nothing hostile chooses.
 //!
 //! The standard `HashMap` hashes with SipHash, whose resistance to chosen-key
-//! flooding costs about a hundred instructions per key. Maps keyed by our own random
-//! query ids or by the configured nameservers' addresses need none of it, and are
-//! touched several times per DNS query; [`PlainHasher`] folds each word in with one
-//! rotation, one exclusive or and one multiplication (as rustc's FxHash does) and
-//! mixes the high bits down at the end, so that both the bits hashbrown takes as a
-//! bucket (the low ones) and as a tag (the top seven) depend on every input bit.
-//! Keys that come from the network or from scanned content (host names, say) must
-//! keep SipHash.
+//! flooding costs about a hundred instructions per key. Tables built from the catalog,
+//! or keyed by our own random DNS query ids or the configured nameservers' addresses,
+//! need none of it, and are touched millions of times (attribution) or several times
+//! per DNS query. [`PlainHasher`] folds each word in with one rotation, one exclusive
+//! or and one multiplication (as rustc's FxHash does) and mixes the high bits down at
+//! the end, so that both the bits hashbrown takes as a bucket (the low ones) and as a
+//! tag (the top seven) depend on every input bit. Keys that come from the network or
+//! from scanned content (host names, say) must keep SipHash.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -27,8 +27,9 @@ pub struct PlainHasher(u64);
 const K: u64 = 0x9e37_79b9_7f4a_7c15;
 
 impl PlainHasher {
+    /// Folds in one word.
     #[inline]
-    fn fold(&mut self, word: u64) {
+    pub fn fold(&mut self, word: u64) {
         self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
     }
 }
@@ -74,6 +75,12 @@ impl Hasher for PlainHasher {
     #[inline]
     fn write_u64(&mut self, i: u64) {
         self.fold(i);
+    }
+
+    #[inline]
+    fn write_u128(&mut self, i: u128) {
+        self.fold(i as u64);
+        self.fold((i >> 64) as u64);
     }
 
     #[inline]
