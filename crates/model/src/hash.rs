@@ -23,8 +23,9 @@ pub type BuildPlainHasher = BuildHasherDefault<PlainHasher>;
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PlainHasher(u64);
 
-/// The golden ratio in 64 bits: an odd multiplier that spreads consecutive keys.
-const K: u64 = 0x9e37_79b9_7f4a_7c15;
+/// rustc's FxHash multiplier (an odd constant whose bits look random); the catalog's
+/// trie, which takes its slots from the high bits, probes least with it.
+const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
 impl PlainHasher {
     /// Folds in one word.
