@@ -1,9 +1,10 @@
 //! `servedby resolve`: bulk DNS, one JSON line per name and type.
 //!
 //! The work is split over shards, one per thread: each shard has its own
-//! single-threaded runtime and its own resolver (sockets, limits, counters) and takes
-//! the next (name, type) pair from a shared cursor until none is left, serialising
-//! its lines into blocks that the calling thread writes out. Shards share nothing on
+//! single-threaded runtime and its own resolver (its share of the sockets and limits,
+//! its own counters), whose workers take the next (name, type) pair from a shared
+//! cursor until none is left, serialising their lines into blocks that the calling
+//! thread writes out. Shards share nothing on
 //! the hot path, so two of them on two cores get twice the work of one instead of
 //! waking each other for every reply, as one work-stealing runtime would.
 
