@@ -94,3 +94,91 @@ async fn the_ten_lookup_limit_stops_the_walk() {
     assert!(spf.len() <= 10, "{} SPF observations", spf.len());
     assert!(!spf.iter().any(|o| o["host"] == "_s12.mailer.example"));
 }
+
+/// `n` targets of the same shape, all including the same provider record, which
+/// includes one more (`_spf.mailer.example` -> `_nb.mailer.example`).
+fn shared_include_world(n: usize) -> WorldSpec {
+    WorldSpec {
+        domains: (0..n)
+            .map(|i| DomainSpec {
+                name: format!("shop{i}.example"),
+                records: vec![
+                    format!("shop{i}.example. 300 A 93.184.216.{}", 10 + i),
+                    format!("shop{i}.example. 300 TXT \"v=spf1 include:_spf.mailer.example -all\""),
+                ],
+                ..DomainSpec::default()
+            })
+            .collect(),
+        records: vec![
+            "_spf.mailer.example. 300 TXT \"v=spf1 include:_nb.mailer.example ~all\"".into(),
+            "_nb.mailer.example. 300 TXT \"v=spf1 ip4:192.0.2.0/24 ~all\"".into(),
+        ],
+        ..WorldSpec::default()
+    }
+}
+
+/// Observes every target of `shared_include_world(n)`; returns the DNS queries the
+/// server answered and the SPF observations.
+async fn observe_shared_include(n: usize) -> (u64, Vec<serde_json::Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let world = World::start(&shared_include_world(n), dir.path())
+        .await
+        .unwrap();
+    let mut args: Vec<String> = ["observe", "--format", "jsonl", "--timeout", "5"]
+        .map(String::from)
+        .to_vec();
+    args.extend((0..n).map(|i| format!("shop{i}.example")));
+    args.extend(world.net_args());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_servedby"))
+            .args(args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let spf = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|o| o["kind"] == "spf")
+        .collect();
+    (world.dns.queries(), spf)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_include_shared_by_many_targets_is_asked_once_and_observed_by_each() {
+    let (one, _) = observe_shared_include(1).await;
+    let (six, spf) = observe_shared_include(6).await;
+    // Six targets ask their own questions six times, but the two included records
+    // once: without the shared answers it would be 6 * one.
+    assert!(
+        six <= 6 * one - 5 * 2,
+        "{six} queries for 6 targets, {one} for 1"
+    );
+    // Every target still has its own observation of each included record.
+    for i in 0..6 {
+        let target = format!("shop{i}.example");
+        let hosts: Vec<&str> = spf
+            .iter()
+            .filter(|o| o["target"] == target.as_str())
+            .map(|o| o["host"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            hosts,
+            [target.as_str(), "_spf.mailer.example", "_nb.mailer.example"],
+            "{spf:?}"
+        );
+        assert!(
+            spf.iter()
+                .filter(|o| o["target"] == target.as_str())
+                .all(|o| o["outcome"] == "ok"),
+            "{spf:?}"
+        );
+    }
+}

@@ -12,6 +12,7 @@
 //! so what a scan stores does not depend on which target happened to run first.
 
 mod config;
+mod shared;
 mod spf_walk;
 
 pub use config::ProbeConfig;
@@ -23,6 +24,8 @@ use servedby_dns::{Lookup, RecordType, Resolver};
 use servedby_fetch::{FetchError, Fetcher, HostResolver};
 use servedby_model::{Clock, Observation, ObservationData, Outcome, RdapData};
 use servedby_net::Network;
+
+use crate::shared::{Keep, Shared};
 
 /// Errors setting up a prober (bad configuration); measurements never fail this way.
 #[derive(Debug, thiserror::Error)]
@@ -44,40 +47,23 @@ pub struct Prober {
     fetcher: Fetcher,
     clock: Arc<dyn Clock>,
     bootstrap: servedby_rdap::Bootstrap,
-    rdap_cache: RdapCache,
+    /// RDAP answers by registrable domain: registries rate-limit hard, and many
+    /// targets share a registrable domain. Each target still gets its own observation
+    /// (with the time of the query that answered it).
+    rdap_cache: Shared<Observation>,
+    /// TXT answers for SPF includes and redirects, kept for their TTL: thousands of
+    /// targets include the same few providers' records.
+    spf_cache: Shared<Lookup>,
 }
 
-/// Single-flight cache of RDAP answers by registrable domain: registries rate-limit
-/// hard, and many targets share a registrable domain. Each target still gets its own
-/// observation (with the time of the query that answered it).
-#[derive(Debug, Default)]
-struct RdapCache {
-    map: std::sync::Mutex<
-        std::collections::HashMap<String, Arc<tokio::sync::OnceCell<Observation>>>,
-    >,
-}
-
-/// Entries kept before the cache starts over: memory stays flat on huge scans (at
+/// RDAP answers kept before the cache starts over: memory stays flat on huge scans (at
 /// 65,536 entries peak RSS grew by ~100 MB between 10,000 and 100,000 domains), while
 /// targets of one registrable domain, which lists put near each other, still share.
 const RDAP_CACHE_MAX: usize = 4_096;
 
-impl RdapCache {
-    fn cell(&self, key: &str) -> Arc<tokio::sync::OnceCell<Observation>> {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= RDAP_CACHE_MAX && !map.contains_key(key) {
-            map.clear();
-        }
-        map.entry(key.to_string()).or_default().clone()
-    }
-
-    fn forget(&self, key: &str, cell: &Arc<tokio::sync::OnceCell<Observation>>) {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if map.get(key).is_some_and(|c| Arc::ptr_eq(c, cell)) {
-            map.remove(key);
-        }
-    }
-}
+/// SPF records of included domains kept before that cache starts over. Includes name
+/// mail providers, a few hundred at most in a scan.
+const SPF_CACHE_MAX: usize = 4_096;
 
 /// Resolves redirect targets with servedby's own DNS client (never the system's).
 #[derive(Debug, Clone)]
@@ -128,7 +114,8 @@ impl Prober {
             fetcher,
             clock,
             bootstrap: servedby_rdap::Bootstrap::builtin_fallback(),
-            rdap_cache: RdapCache::default(),
+            rdap_cache: Shared::new(RDAP_CACHE_MAX),
+            spf_cache: Shared::new(SPF_CACHE_MAX),
         })
     }
 
@@ -286,18 +273,42 @@ impl Prober {
     }
 
     async fn rdap(&self, target: &str, registrable: &str) -> Observation {
-        let cell = self.rdap_cache.cell(registrable);
-        let mut o = cell
-            .get_or_init(|| self.rdap_query(registrable))
-            .await
-            .clone();
-        if o.outcome != Outcome::Ok {
-            // A failure is shared only by the targets that waited for it; later targets
-            // ask again rather than inherit a transient error.
-            self.rdap_cache.forget(registrable, &cell);
-        }
+        // A failure is shared only by the targets that waited for it; later targets
+        // ask again rather than inherit a transient error.
+        let mut o = self
+            .rdap_cache
+            .get(
+                registrable,
+                || self.rdap_query(registrable),
+                |o| {
+                    if o.outcome == Outcome::Ok {
+                        Keep::Always
+                    } else {
+                        Keep::No
+                    }
+                },
+            )
+            .await;
         o.target = target.to_string();
         o
+    }
+
+    /// The TXT answer for an SPF include or redirect target, shared by the targets
+    /// that include it for as long as its TTL allows (failures and empty answers are
+    /// not kept).
+    async fn spf_txt(&self, domain: &str) -> Lookup {
+        self.spf_cache
+            .get(
+                domain,
+                || self.resolver.lookup(domain, RecordType::Txt),
+                |l| match l.data.answers.iter().map(|r| r.ttl).min() {
+                    Some(ttl) if l.outcome == Outcome::Ok => {
+                        Keep::For(std::time::Duration::from_secs(u64::from(ttl)))
+                    }
+                    _ => Keep::No,
+                },
+            )
+            .await
     }
 
     /// One RDAP query; the observation's target is filled in per target by the caller.

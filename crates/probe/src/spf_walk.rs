@@ -4,9 +4,11 @@
 //! `exists`, `redirect`) per evaluation. servedby resolves `include` and `redirect`
 //! targets (they name the third parties allowed to send mail) and counts the others
 //! toward the same limit; past it, an observation with outcome `limit-exceeded` says
-//! where the walk stopped.
+//! where the walk stopped. An included record is fetched once for all the targets that
+//! include it while its TTL lasts (`Prober::spf_txt`); each target records its own
+//! observation of it.
 
-use servedby_dns::{Lookup, RecordType};
+use servedby_dns::Lookup;
 use servedby_model::{Observation, ObservationData, Outcome, SpfData};
 
 use crate::Prober;
@@ -55,7 +57,7 @@ pub(crate) async fn walk(p: &Prober, target: &str, txt: &Lookup, out: &mut Vec<O
     {
         let Some(record) = record else {
             // Fetch the included domain's record.
-            let l = p.resolver.lookup(&domain, RecordType::Txt).await;
+            let l = p.spf_txt(&domain).await;
             let res = l.resolver.map(|r| r.to_string());
             match spf_record(&l) {
                 Some(rec) => stack.push(Pending {
