@@ -182,6 +182,9 @@ pub struct Resolver {
 struct Inner {
     cfg: ResolverConfig,
     net: Network,
+    /// Each nameserver's route (`--connect-to` and the egress policy), worked out once:
+    /// neither changes while the resolver lives, and every query needs it.
+    routes: Vec<Result<SocketAddr, servedby_net::Blocked>>,
     pool: Pool,
     rate: RateLimiter,
     per_server: KeyedLimiter<SocketAddr, BuildPlainHasher>,
@@ -252,8 +255,10 @@ impl Resolver {
             &counters,
         )
         .map_err(|(addr, source)| DnsError::Bind { addr, source })?;
+        let routes = cfg.nameservers.iter().map(|&ns| net.route(ns)).collect();
         Ok(Self {
             inner: Arc::new(Inner {
+                routes,
                 rate: RateLimiter::new(cfg.rate),
                 per_server: KeyedLimiter::slow_start(cfg.per_server_limit, INITIAL_WINDOW).hashed(),
                 in_flight: InFlight::new(cfg.max_in_flight.clamp(1, MAX_PENDING_PER_SOCKET)),
@@ -396,8 +401,8 @@ impl Resolver {
             };
             pos = idx + 1;
             let ns = servers[idx];
-            let dest = match inner.net.route(ns) {
-                Ok(d) => d,
+            let dest = match &inner.routes[idx] {
+                Ok(d) => *d,
                 Err(b) => {
                     done.set(idx);
                     last = Some(Failure::new(Outcome::Blocked, b.to_string(), Some(b.addr)));

@@ -365,27 +365,39 @@ fn json_str(out: &mut Vec<u8>, s: &str) -> anyhow::Result<()> {
 /// Whether `s` has no byte JSON must escape (control characters, `"`, `\\`), eight
 /// bytes at a time: a word has a byte below 0x20 when `(x - 0x20…) & !x & 0x80…` is
 /// not zero, and a byte equal to `c` when `x ^ c…` has a zero byte. Both tests are
-/// exact for the word as a whole (a borrow only starts at a byte that matches).
+/// exact for the word as a whole (a borrow only starts at a byte that matches). The
+/// last bytes are checked as the word that ends the string (overlapping the one
+/// before, which is harmless for a test of every byte), and a string shorter than a
+/// word is padded with a plain byte, so no byte is checked one at a time.
 fn needs_no_escape(s: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
-    let mut words = s.chunks_exact(8);
-    for w in &mut words {
-        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+    let plain = |w: [u8; 8]| {
+        let x = u64::from_le_bytes(w);
         let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
-        if control
-            | has_zero(x ^ (ONES * u64::from(b'"')))
-            | has_zero(x ^ (ONES * u64::from(b'\\')))
-            != 0
-        {
+        control | has_zero(x ^ (ONES * u64::from(b'"'))) | has_zero(x ^ (ONES * u64::from(b'\\')))
+            == 0
+    };
+    let word = |i: usize| -> [u8; 8] {
+        let mut w = [0; 8];
+        w.copy_from_slice(&s[i..i + 8]);
+        w
+    };
+    let n = s.len();
+    if n < 8 {
+        let mut w = [b'a'; 8];
+        w[..n].copy_from_slice(s);
+        return plain(w);
+    }
+    let mut i = 0;
+    while i + 8 <= n {
+        if !plain(word(i)) {
             return false;
         }
+        i += 8;
     }
-    words
-        .remainder()
-        .iter()
-        .all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+    i == n || plain(word(n - 8))
 }
 
 fn json_opt_str(out: &mut Vec<u8>, s: Option<&str>) -> anyhow::Result<()> {
