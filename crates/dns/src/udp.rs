@@ -72,6 +72,9 @@ struct Pending {
 pub(crate) struct Sock {
     socket: UdpSocket,
     pending: Mutex<IdMap<Pending>>,
+    /// How many queries `pending` holds, kept beside it (written under its lock) so
+    /// that picking the least-loaded socket takes no lock.
+    load: AtomicUsize,
     outbox: Mutex<Outbox>,
     /// Wakes the send task when the outbox stops being empty.
     wake: Notify,
@@ -211,7 +214,7 @@ impl Pool {
             let family = if dest.is_ipv4() { "IPv4" } else { "IPv6" };
             return Err(io::Error::other(format!("no {family} socket bound")));
         }
-        let sock = &socks[self.next.fetch_add(1, Ordering::Relaxed) % socks.len()];
+        let sock = least_loaded(socks, self.next.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = oneshot::channel();
         let id = {
             let mut map = lock(&sock.pending);
@@ -225,6 +228,7 @@ impl Pool {
                     tx,
                 },
             );
+            sock.load.store(map.len(), Ordering::Relaxed);
             id
         };
         wire::set_id(query, id);
@@ -363,8 +367,32 @@ impl Drop for Waiter<'_> {
         let mut map = lock(&self.sock.pending);
         if matches!(self.rx.try_recv(), Err(oneshot::error::TryRecvError::Empty)) {
             map.remove(&self.id);
+            self.sock.load.store(map.len(), Ordering::Relaxed);
         }
     }
+}
+
+/// The socket with the fewest queries waiting, looking from `start` on (so that ties
+/// go round). A server that spreads its clients over threads by their address and
+/// port (`SO_REUSEPORT`) may put several of our sockets on one busy thread; replies on
+/// those come back slower, their queries pile up, and new queries go to the sockets
+/// that drain. With round robin alone, the busiest server thread set the pace.
+fn least_loaded(socks: &[Arc<Sock>], start: usize) -> &Arc<Sock> {
+    let n = socks.len();
+    let mut best = &socks[start % n];
+    let mut load = best.load.load(Ordering::Relaxed);
+    for k in 1..n {
+        if load == 0 {
+            break;
+        }
+        let s = &socks[(start + k) % n];
+        let l = s.load.load(Ordering::Relaxed);
+        if l < load {
+            best = s;
+            load = l;
+        }
+    }
+    best
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -529,6 +557,7 @@ impl Sock {
         Self {
             socket,
             pending: Mutex::new(IdMap::default()),
+            load: AtomicUsize::new(0),
             outbox: Mutex::new(Outbox::default()),
             wake: Notify::new(),
             counters: counters.clone(),
@@ -569,6 +598,7 @@ impl Sock {
         let mut map = lock(&self.pending);
         if q.is_for(&map, bytes) {
             if let Some(p) = map.remove(&q.id) {
+                self.load.store(map.len(), Ordering::Relaxed);
                 let _ = p.tx.send(Err(e));
             }
         }
@@ -622,6 +652,7 @@ impl Sock {
             return;
         };
         if let Some(p) = map.remove(&id) {
+            self.load.store(map.len(), Ordering::Relaxed);
             self.counters.inc_responses();
             let _ = p.tx.send(Ok(reply));
         }
@@ -639,6 +670,70 @@ mod tests {
             UdpSocket::from_std(std).unwrap(),
             &Arc::new(Counters::default()),
         ))
+    }
+
+    #[tokio::test]
+    async fn the_least_loaded_socket_is_picked_and_ties_go_round() {
+        let socks = [sock(), sock(), sock()];
+        let set = |loads: [usize; 3]| {
+            for (s, l) in socks.iter().zip(loads) {
+                s.load.store(l, Ordering::Relaxed);
+            }
+        };
+        let picked = |start| {
+            let p = least_loaded(&socks, start);
+            socks.iter().position(|s| Arc::ptr_eq(s, p)).unwrap()
+        };
+        set([3, 1, 2]);
+        assert_eq!((picked(0), picked(1), picked(2)), (1, 1, 1));
+        set([2, 2, 2]);
+        assert_eq!((picked(0), picked(1), picked(2), picked(3)), (0, 1, 2, 0));
+        set([5, 0, 0]);
+        assert_eq!((picked(0), picked(1), picked(2)), (1, 1, 2));
+    }
+
+    #[tokio::test]
+    async fn queries_go_to_the_socket_whose_queries_are_done() {
+        let pool = Pool::bind(2, true, false, &Arc::new(Counters::default())).unwrap();
+        let dest: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let mut q = Vec::new();
+        let qend = wire::encode_query(0, "example.com", 1, &mut q).unwrap();
+        let on = |w: &Waiter<'_>| {
+            pool.v4
+                .iter()
+                .position(|s| std::ptr::eq(&**s, w.sock))
+                .unwrap()
+        };
+        // Equal loads: one each, in turn.
+        let mut waiters: Vec<Waiter<'_>> = (0..4)
+            .map(|_| pool.register(dest, &mut q, qend).unwrap())
+            .collect();
+        let mut placed: Vec<usize> = waiters.iter().map(&on).collect();
+        placed.sort_unstable();
+        assert_eq!(placed, [0, 0, 1, 1]);
+        // The queries of socket 0 end (their waiters are dropped): the next ones go
+        // there until it is as loaded as socket 1.
+        waiters.retain(|w| on(w) != 0);
+        assert_eq!(pool.v4[0].load.load(Ordering::Relaxed), 0);
+        assert_eq!(pool.v4[1].load.load(Ordering::Relaxed), 2);
+        let more: Vec<Waiter<'_>> = (0..2)
+            .map(|_| pool.register(dest, &mut q, qend).unwrap())
+            .collect();
+        assert!(more.iter().all(|w| on(w) == 0));
+        // A reply ends a query too.
+        let w = &waiters[0];
+        let mut reply = reply_for(&q);
+        wire::set_id(&mut reply, w.id);
+        pool.v4[1].handle(&reply, dest);
+        assert_eq!(pool.v4[1].load.load(Ordering::Relaxed), 1);
+        // The count follows the map.
+        for s in &pool.v4 {
+            assert_eq!(s.load.load(Ordering::Relaxed), lock(&s.pending).len());
+        }
+        drop(more);
+        drop(waiters);
+        assert!(pool.v4.iter().all(|s| s.load.load(Ordering::Relaxed) == 0));
+        pool.shutdown();
     }
 
     fn reply_for(query: &[u8]) -> Vec<u8> {
