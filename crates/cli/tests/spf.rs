@@ -27,19 +27,15 @@ fn spf_world(n: usize) -> WorldSpec {
     }
 }
 
-async fn spf_observations(n: usize) -> Vec<serde_json::Value> {
+/// Runs `servedby observe` on `targets` in a world started from `spec`; returns the DNS
+/// queries the world's server answered and the SPF observations printed.
+async fn observe_spf(spec: &WorldSpec, targets: &[String]) -> (u64, Vec<serde_json::Value>) {
     let dir = tempfile::tempdir().unwrap();
-    let world = World::start(&spf_world(n), dir.path()).await.unwrap();
-    let mut args: Vec<String> = [
-        "observe",
-        "spf-chain.example",
-        "--format",
-        "jsonl",
-        "--timeout",
-        "3",
-    ]
-    .map(String::from)
-    .to_vec();
+    let world = World::start(spec, dir.path()).await.unwrap();
+    let mut args: Vec<String> = ["observe", "--format", "jsonl", "--timeout", "5"]
+        .map(String::from)
+        .to_vec();
+    args.extend(targets.iter().cloned());
     args.extend(world.net_args());
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_servedby"))
@@ -54,12 +50,19 @@ async fn spf_observations(n: usize) -> Vec<serde_json::Value> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout)
+    let spf = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
         .filter(|o| o["kind"] == "spf")
-        .collect()
+        .collect();
+    (world.dns.queries(), spf)
+}
+
+async fn spf_observations(n: usize) -> Vec<serde_json::Value> {
+    observe_spf(&spf_world(n), &["spf-chain.example".to_string()])
+        .await
+        .1
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,38 +120,10 @@ fn shared_include_world(n: usize) -> WorldSpec {
     }
 }
 
-/// Observes every target of `shared_include_world(n)`; returns the DNS queries the
-/// server answered and the SPF observations.
+/// Observes every target of `shared_include_world(n)`.
 async fn observe_shared_include(n: usize) -> (u64, Vec<serde_json::Value>) {
-    let dir = tempfile::tempdir().unwrap();
-    let world = World::start(&shared_include_world(n), dir.path())
-        .await
-        .unwrap();
-    let mut args: Vec<String> = ["observe", "--format", "jsonl", "--timeout", "5"]
-        .map(String::from)
-        .to_vec();
-    args.extend((0..n).map(|i| format!("shop{i}.example")));
-    args.extend(world.net_args());
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_servedby"))
-            .args(args)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let spf = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|o| o["kind"] == "spf")
-        .collect();
-    (world.dns.queries(), spf)
+    let targets: Vec<String> = (0..n).map(|i| format!("shop{i}.example")).collect();
+    observe_spf(&shared_include_world(n), &targets).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
