@@ -8,8 +8,12 @@
 //! RDAP about the registrable domain. Every failure is an [`Observation`] with an
 //! [`Outcome`]; nothing a target does can fail the scan.
 //!
-//! Lookups are never shared across targets: each target's observations are its own,
-//! so what a scan stores does not depend on which target happened to run first.
+//! Each target's observations are its own. Only answers that many targets share by
+//! nature are fetched once for all of them (the `shared` module): the RDAP record of a
+//! registrable domain, and the SPF records of included domains while their TTL lasts.
+//! Each target still records its own observation of such an answer. So what a scan
+//! stores does not depend on which target happened to run first; only the time of
+//! the query that answered does.
 
 mod config;
 mod shared;
