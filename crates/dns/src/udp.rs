@@ -366,8 +366,7 @@ impl Drop for Waiter<'_> {
         // must not lose its entry. So remove only while our channel is still empty.
         let mut map = lock(&self.sock.pending);
         if matches!(self.rx.try_recv(), Err(oneshot::error::TryRecvError::Empty)) {
-            map.remove(&self.id);
-            self.sock.load.store(map.len(), Ordering::Relaxed);
+            self.sock.take(&mut map, self.id);
         }
     }
 }
@@ -564,6 +563,14 @@ impl Sock {
         }
     }
 
+    /// Removes query `id` from this socket's pending map (`map`, its locked contents),
+    /// keeping [`Sock::load`] equal to what is left.
+    fn take(&self, map: &mut IdMap<Pending>, id: u16) -> Option<Pending> {
+        let p = map.remove(&id);
+        self.load.store(map.len(), Ordering::Relaxed);
+        p
+    }
+
     /// Queues one datagram for the send task.
     fn enqueue(&self, id: u16, dest: SocketAddr, datagram: &[u8]) {
         let was_empty = {
@@ -597,8 +604,7 @@ impl Sock {
     fn fail(&self, q: Queued, bytes: &[u8], e: io::Error) {
         let mut map = lock(&self.pending);
         if q.is_for(&map, bytes) {
-            if let Some(p) = map.remove(&q.id) {
-                self.load.store(map.len(), Ordering::Relaxed);
+            if let Some(p) = self.take(&mut map, q.id) {
                 let _ = p.tx.send(Err(e));
             }
         }
@@ -651,8 +657,7 @@ impl Sock {
             self.counters.inc_malformed();
             return;
         };
-        if let Some(p) = map.remove(&id) {
-            self.load.store(map.len(), Ordering::Relaxed);
+        if let Some(p) = self.take(&mut map, id) {
             self.counters.inc_responses();
             let _ = p.tx.send(Ok(reply));
         }

@@ -29,9 +29,15 @@ pub(crate) enum Keep {
 #[derive(Debug)]
 struct Entry<V> {
     value: V,
-    /// `None`: kept for the rest of the scan.
-    until: Option<Instant>,
-    keep: bool,
+    kept: Kept,
+}
+
+/// What [`Keep`] came to when the answer arrived.
+#[derive(Debug, Clone, Copy)]
+enum Kept {
+    No,
+    Until(Instant),
+    Always,
 }
 
 type Cell<V> = Arc<OnceCell<Entry<V>>>;
@@ -66,23 +72,27 @@ impl<V: Clone> Shared<V> {
             let entry = cell
                 .get_or_init(|| async {
                     let value = fetch().await;
-                    let (keep, until) = match keep(&value) {
-                        Keep::No => (false, None),
-                        Keep::For(d) if d.is_zero() => (false, None),
-                        Keep::For(d) => (true, Instant::now().checked_add(d)),
-                        Keep::Always => (true, None),
+                    let kept = match keep(&value) {
+                        Keep::For(d) if d.is_zero() => Kept::No,
+                        Keep::No => Kept::No,
+                        // Past what an `Instant` can hold: for the rest of the scan.
+                        Keep::For(d) => Instant::now()
+                            .checked_add(d)
+                            .map_or(Kept::Always, Kept::Until),
+                        Keep::Always => Kept::Always,
                     };
-                    Entry { value, until, keep }
+                    Entry { value, kept }
                 })
                 .await;
-            if !entry.keep {
-                self.forget(key, &cell);
-                return entry.value.clone();
+            match entry.kept {
+                Kept::Always => return entry.value.clone(),
+                Kept::Until(t) if Instant::now() < t => return entry.value.clone(),
+                Kept::No => {
+                    self.forget(key, &cell);
+                    return entry.value.clone();
+                }
+                Kept::Until(_) => self.forget(key, &cell),
             }
-            if entry.until.is_none_or(|t| Instant::now() < t) {
-                return entry.value.clone();
-            }
-            self.forget(key, &cell);
         }
         fetch().await
     }
