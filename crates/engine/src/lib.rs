@@ -149,17 +149,10 @@ where
                 total,
                 ..Progress::default()
             };
-            let mut batch: Vec<TargetResult> = Vec::with_capacity(256);
+            let mut batch: Vec<TargetResult> = Vec::with_capacity(BATCH_MAX);
             while let Ok(first) = rx.recv() {
                 batch.push(first);
-                // Group what is already waiting (up to a bound) into one transaction.
-                let deadline = Instant::now() + Duration::from_millis(50);
-                while batch.len() < 512 {
-                    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                        Ok(r) => batch.push(r),
-                        Err(_) => break,
-                    }
-                }
+                gather(&rx, &mut batch);
                 for r in &batch {
                     on_result(r);
                 }
@@ -177,6 +170,79 @@ where
         })
         .map_err(|_| EngineError::WriterGone)?;
 
+    // The dispatcher runs as a task, on the runtime's workers: awaited from the thread
+    // that called `block_on`, every finished target would wake that thread.
+    let dispatcher = tokio::spawn(dispatch(
+        prober,
+        knowledge,
+        scan_id,
+        targets,
+        concurrency,
+        cancel,
+        tx,
+    ));
+    let cancelled = match dispatcher.await {
+        Ok(cancelled) => cancelled,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // The runtime is shutting down: what was sent is still stored below.
+        Err(_) => true,
+    };
+    let joined = tokio::task::spawn_blocking(move || writer.join())
+        .await
+        .map_err(|_| EngineError::WriterGone)?
+        .map_err(|_| EngineError::WriterGone)?;
+    let (store, progress) = joined.map_err(|(_, e)| EngineError::Store(e))?;
+    Ok((
+        store,
+        Summary {
+            progress,
+            elapsed: start.elapsed(),
+            cancelled,
+        },
+    ))
+}
+
+/// Results the writer groups into one transaction, at most.
+const BATCH_MAX: usize = 512;
+/// How long the writer waits for more results before it writes a batch.
+const GATHER: Duration = Duration::from_millis(50);
+/// How often it looks for them meanwhile.
+const GATHER_STEP: Duration = Duration::from_millis(5);
+
+/// Adds to `batch` what arrives within [`GATHER`], up to [`BATCH_MAX`]: the writer
+/// looks every [`GATHER_STEP`] instead of blocking on the channel, so a worker that
+/// sends a result does not also have to wake the writer thread (one futex wake and
+/// two context switches per target otherwise). Returns early when the channel is
+/// closed.
+fn gather(rx: &mpsc::Receiver<TargetResult>, batch: &mut Vec<TargetResult>) {
+    let deadline = Instant::now() + GATHER;
+    loop {
+        while batch.len() < BATCH_MAX {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => return,
+            }
+        }
+        let now = Instant::now();
+        if batch.len() >= BATCH_MAX || now >= deadline {
+            return;
+        }
+        std::thread::sleep(GATHER_STEP.min(deadline - now));
+    }
+}
+
+/// Starts a task per target, at most `concurrency` at a time, each sending its result
+/// to the writer; returns whether `cancel` stopped it before every target started.
+async fn dispatch(
+    prober: Arc<Prober>,
+    knowledge: Knowledge,
+    scan_id: i64,
+    targets: Vec<(String, Option<String>)>,
+    concurrency: usize,
+    cancel: CancellationToken,
+    tx: mpsc::SyncSender<TargetResult>,
+) -> bool {
     let mut set = tokio::task::JoinSet::new();
     let mut cancelled = false;
     let limit = concurrency.max(1);
@@ -217,18 +283,72 @@ where
             }
         }
     }
-    drop(tx);
-    let joined = tokio::task::spawn_blocking(move || writer.join())
-        .await
-        .map_err(|_| EngineError::WriterGone)?
-        .map_err(|_| EngineError::WriterGone)?;
-    let (store, progress) = joined.map_err(|(_, e)| EngineError::Store(e))?;
-    Ok((
-        store,
-        Summary {
-            progress,
-            elapsed: start.elapsed(),
-            cancelled,
-        },
-    ))
+    cancelled
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(i: usize) -> TargetResult {
+        TargetResult {
+            target: format!("t{i}.example"),
+            observations: Vec::new(),
+            relationships: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn gather_stops_at_the_bound_without_waiting() {
+        let (tx, rx) = mpsc::sync_channel(1000);
+        for i in 0..600 {
+            tx.send(result(i)).unwrap();
+        }
+        let mut batch = Vec::new();
+        let t = Instant::now();
+        gather(&rx, &mut batch);
+        assert_eq!(batch.len(), BATCH_MAX);
+        assert!(t.elapsed() < GATHER, "a full batch is written at once");
+        assert_eq!(batch[0].target, "t0.example", "in the order sent");
+        gather(&rx, &mut batch);
+        assert_eq!(batch.len(), BATCH_MAX, "a full batch takes no more");
+    }
+
+    #[test]
+    fn gather_returns_when_the_senders_are_gone() {
+        let (tx, rx) = mpsc::sync_channel(10);
+        for i in 0..3 {
+            tx.send(result(i)).unwrap();
+        }
+        drop(tx);
+        let mut batch = Vec::new();
+        let t = Instant::now();
+        gather(&rx, &mut batch);
+        assert_eq!(batch.len(), 3);
+        assert!(
+            t.elapsed() < GATHER,
+            "no waiting once nothing more can come"
+        );
+    }
+
+    #[test]
+    fn gather_takes_results_sent_while_it_waits() {
+        let (tx, rx) = mpsc::sync_channel(10);
+        let sender = std::thread::spawn(move || {
+            for i in 0..4 {
+                tx.send(result(i)).unwrap();
+            }
+            // Keep the channel open until the window is over.
+            std::thread::sleep(GATHER * 2);
+        });
+        let mut batch = Vec::new();
+        let t = Instant::now();
+        gather(&rx, &mut batch);
+        assert!(
+            t.elapsed() >= GATHER,
+            "an open channel is waited on for the window"
+        );
+        assert_eq!(batch.len(), 4);
+        sender.join().unwrap();
+    }
 }
