@@ -143,7 +143,7 @@ pub fn tls(target: &str, host: &str, chain: Vec<CertInfo>) -> Observation {
             server_name: host.into(),
             version: Some("TLSv1.3".into()),
             cipher: Some("TLS13_AES_128_GCM_SHA256".into()),
-            chain,
+            chain: chain.into_iter().map(std::sync::Arc::new).collect(),
             verdict: Some(CertVerdict::Valid),
             ..TlsData::default()
         }),

@@ -64,14 +64,14 @@ pub(crate) struct TlsClient {
 /// most [`MAX_DESCRIBED`] are kept; the memory starts over when full.
 #[derive(Default)]
 struct Described {
-    map: Mutex<HashMap<CertificateDer<'static>, CertInfo>>,
+    map: Mutex<HashMap<CertificateDer<'static>, Arc<CertInfo>>>,
 }
 
 /// Certificates described and kept at most.
 const MAX_DESCRIBED: usize = 4_096;
 
 impl Described {
-    fn describe(&self, der: &CertificateDer<'static>) -> CertInfo {
+    fn describe(&self, der: &CertificateDer<'static>) -> Arc<CertInfo> {
         let lock = || {
             self.map
                 .lock()
@@ -80,7 +80,7 @@ impl Described {
         if let Some(info) = lock().get(der) {
             return info.clone();
         }
-        let info = cert_info(der);
+        let info = Arc::new(cert_info(der));
         let mut map = lock();
         if map.len() >= MAX_DESCRIBED {
             map.clear();
@@ -245,7 +245,7 @@ impl TlsClient {
 
 impl TlsClient {
     /// Describes each certificate of a presented chain (remembered by its bytes).
-    pub(crate) fn describe(&self, chain: &[CertificateDer<'static>]) -> Vec<CertInfo> {
+    pub(crate) fn describe(&self, chain: &[CertificateDer<'static>]) -> Vec<Arc<CertInfo>> {
         chain.iter().map(|c| self.described.describe(c)).collect()
     }
 
@@ -405,8 +405,8 @@ mod tests {
         let a = ca.issue_leaf(&["a.example", "www.a.example"], Validity::current());
         let b = ca.issue_leaf(&["b.example"], Validity::current());
         let client = TlsClient::new(&[ca.root_der().clone()], None).unwrap();
-        let fresh = |certs: &[CertificateDer<'static>]| -> Vec<CertInfo> {
-            certs.iter().map(|c| cert_info(c)).collect()
+        let fresh = |certs: &[CertificateDer<'static>]| -> Vec<Arc<CertInfo>> {
+            certs.iter().map(|c| Arc::new(cert_info(c))).collect()
         };
         for _ in 0..2 {
             assert_eq!(client.describe(a.certs()), fresh(a.certs()));
@@ -415,7 +415,12 @@ mod tests {
         // Two leaves, one intermediate they share.
         assert_eq!(client.described.map.lock().unwrap().len(), 3);
         assert_ne!(client.describe(a.certs())[0], client.describe(b.certs())[0]);
-        assert_eq!(client.describe(&[]), Vec::<CertInfo>::new());
+        assert_eq!(client.describe(&[]), Vec::<Arc<CertInfo>>::new());
+        // A remembered description is shared, not copied.
+        assert!(Arc::ptr_eq(
+            &client.describe(a.certs())[1],
+            &client.describe(b.certs())[1]
+        ));
         // Bytes that are no certificate are described (as unparsed) and remembered too.
         let junk = CertificateDer::from(b"not a certificate".to_vec());
         let described = client.describe(std::slice::from_ref(&junk));

@@ -4,6 +4,8 @@
 //! the lookup behind it (a shared NS zone, an RDAP server) served several targets, so
 //! what a scan stores never depends on cache state.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::Timestamp;
@@ -203,8 +205,10 @@ pub struct TlsData {
     pub version: Option<String>,
     /// The negotiated cipher suite, when the handshake completed.
     pub cipher: Option<String>,
-    /// The presented chain, leaf first.
-    pub chain: Vec<CertInfo>,
+    /// The presented chain, leaf first. Shared: a scan meets the same certificates
+    /// on many hosts (one has a hundred names), and each host's record points at the
+    /// one description instead of copying it.
+    pub chain: Vec<Arc<CertInfo>>,
     /// The verification verdict against the web roots plus `--ca-file`.
     pub verdict: Option<CertVerdict>,
     /// The verifier's explanation when the verdict is not `valid`.

@@ -96,7 +96,7 @@ pub(crate) fn tls(target: &str, host: &str, chain: Vec<CertInfo>) -> Observation
         ObservationData::Tls(TlsData {
             port: 443,
             server_name: host.into(),
-            chain,
+            chain: chain.into_iter().map(std::sync::Arc::new).collect(),
             verdict: Some(CertVerdict::Valid),
             ..TlsData::default()
         }),
