@@ -304,3 +304,128 @@ fn reads_come_back_in_the_order_stored_not_by_target() {
         .collect();
     assert_eq!(obs, targets);
 }
+
+/// The indexes of a table, by name, from the file itself.
+fn indexes(path: &std::path::Path, table: &str) -> Vec<(String, Vec<String>)> {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let mut names: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL ORDER BY name")
+        .unwrap()
+        .query_map([table], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|n| {
+            let cols = c
+                .prepare(&format!(
+                    "SELECT name FROM pragma_index_info('{n}') ORDER BY seqno"
+                ))
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            (n, cols)
+        })
+        .collect()
+}
+
+#[test]
+fn a_version_1_file_is_migrated_to_scan_keyed_indexes_with_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let id = {
+        let mut st = SqliteStore::open(&path).unwrap();
+        let id = st
+            .create_scan(&new_scan("2026-11-01T00:00:00Z", &["a.com", "b.com"]))
+            .unwrap();
+        st.record_targets(
+            id,
+            &[TargetResult {
+                target: "a.com".into(),
+                observations: vec![obs("a.com")],
+                relationships: vec![rel(id, "a.com", "acme")],
+            }],
+        )
+        .unwrap();
+        id
+    };
+    // Turn the file back into what version 1 wrote.
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "DROP INDEX observations_by_scan; CREATE INDEX observations_scan ON observations(scan_id, target);
+             DROP INDEX relationships_by_scan; CREATE INDEX relationships_scan ON relationships(scan_id, target);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let mut st = SqliteStore::open(&path).unwrap();
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    let by_scan = |n: &str| (n.to_string(), vec!["scan_id".to_string()]);
+    assert_eq!(
+        indexes(&path, "observations"),
+        vec![by_scan("observations_by_scan")]
+    );
+    assert_eq!(
+        indexes(&path, "relationships"),
+        vec![
+            by_scan("relationships_by_scan"),
+            (
+                "relationships_key".to_string(),
+                vec!["target".into(), "service".into(), "provider_id".into()]
+            ),
+        ]
+    );
+    // The rows are all there, and the file goes on working.
+    assert_eq!(st.observations(id, None).unwrap(), vec![obs("a.com")]);
+    assert_eq!(st.observations(id, Some("a.com")).unwrap().len(), 1);
+    assert_eq!(
+        st.relationships(id).unwrap(),
+        vec![rel(id, "a.com", "acme")]
+    );
+    st.record_targets(
+        id,
+        &[TargetResult {
+            target: "b.com".into(),
+            observations: vec![obs("b.com")],
+            relationships: vec![],
+        }],
+    )
+    .unwrap();
+    assert_eq!(
+        st.observations(id, Some("b.com")).unwrap(),
+        vec![obs("b.com")]
+    );
+    assert_eq!(st.scan(id).unwrap().targets_done, 2);
+}
+
+#[test]
+fn reads_by_scan_use_the_scan_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let c = rusqlite::Connection::open(&path).unwrap();
+    for (sql, index) in [
+        (
+            "SELECT id, doc FROM observations WHERE scan_id = 1",
+            "observations_by_scan",
+        ),
+        (
+            "SELECT id, doc FROM relationships WHERE scan_id = 1",
+            "relationships_by_scan",
+        ),
+    ] {
+        let plan: String = c
+            .query_row(&format!("EXPLAIN QUERY PLAN {sql}"), [], |r| r.get(3))
+            .unwrap();
+        assert!(plan.contains(index), "{sql}: {plan}");
+    }
+}
