@@ -204,8 +204,11 @@ where
 
 /// Results the writer groups into one transaction, at most.
 const BATCH_MAX: usize = 512;
-/// How long the writer waits for more results before it writes a batch.
-const GATHER: Duration = Duration::from_millis(50);
+/// How long the writer waits for more results before it writes a batch. Longer
+/// batches commit fewer copies of the index pages that every batch touches (the
+/// targets table, the relationships' key): 50 → 200 ms wrote 15 % less in a 30k scan.
+/// A scan killed meanwhile redoes these targets on resume.
+const GATHER: Duration = Duration::from_millis(200);
 /// How often it looks for them meanwhile.
 const GATHER_STEP: Duration = Duration::from_millis(5);
 
