@@ -49,6 +49,15 @@ fn rel(scan_id: i64, target: &str, provider: &str) -> Relationship {
     }
 }
 
+/// A finished target with one observation.
+fn finished(target: &str, relationships: Vec<Relationship>) -> TargetResult {
+    TargetResult {
+        target: target.into(),
+        observations: vec![obs(target)],
+        relationships,
+    }
+}
+
 fn new_scan(started: &str, targets: &[&str]) -> NewScan {
     NewScan {
         started: t(started),
@@ -180,15 +189,8 @@ fn new_databases_get_large_pages_and_keep_them() {
     let id = s
         .create_scan(&new_scan("2026-01-01T00:00:00Z", &["a.com"]))
         .unwrap();
-    s.record_targets(
-        id,
-        &[TargetResult {
-            target: "a.com".into(),
-            observations: vec![obs("a.com")],
-            relationships: vec![rel(id, "a.com", "p")],
-        }],
-    )
-    .unwrap();
+    s.record_targets(id, &[finished("a.com", vec![rel(id, "a.com", "p")])])
+        .unwrap();
     drop(s);
     assert_eq!(page_size(), PAGE_SIZE);
     // Opening it again changes nothing.
@@ -342,15 +344,8 @@ fn a_version_1_file_is_migrated_to_scan_keyed_indexes_with_its_rows() {
         let id = st
             .create_scan(&new_scan("2026-11-01T00:00:00Z", &["a.com", "b.com"]))
             .unwrap();
-        st.record_targets(
-            id,
-            &[TargetResult {
-                target: "a.com".into(),
-                observations: vec![obs("a.com")],
-                relationships: vec![rel(id, "a.com", "acme")],
-            }],
-        )
-        .unwrap();
+        st.record_targets(id, &[finished("a.com", vec![rel(id, "a.com", "acme")])])
+            .unwrap();
         id
     };
     // Turn the file back into what version 1 wrote.
@@ -391,15 +386,7 @@ fn a_version_1_file_is_migrated_to_scan_keyed_indexes_with_its_rows() {
         st.relationships(id).unwrap(),
         vec![rel(id, "a.com", "acme")]
     );
-    st.record_targets(
-        id,
-        &[TargetResult {
-            target: "b.com".into(),
-            observations: vec![obs("b.com")],
-            relationships: vec![],
-        }],
-    )
-    .unwrap();
+    st.record_targets(id, &[finished("b.com", vec![])]).unwrap();
     assert_eq!(
         st.observations(id, Some("b.com")).unwrap(),
         vec![obs("b.com")]
