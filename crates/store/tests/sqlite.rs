@@ -310,14 +310,13 @@ fn reads_come_back_in_the_order_stored_not_by_target() {
 /// The indexes of a table, by name, from the file itself.
 fn indexes(path: &std::path::Path, table: &str) -> Vec<(String, Vec<String>)> {
     let c = rusqlite::Connection::open(path).unwrap();
-    let mut names: Vec<String> = c
+    let names: Vec<String> = c
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL ORDER BY name")
         .unwrap()
         .query_map([table], |r| r.get(0))
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    names.sort();
     names
         .into_iter()
         .map(|n| {
