@@ -94,6 +94,40 @@ async fn scan_watchlist_stores_every_target() {
             .as_str()
             .is_some_and(|e| e.contains("Hikvision"))));
 
+    // What the scan printed is what it stored: the report's lines (in the report's
+    // order) are the same relationships with their first/last-seen dates added.
+    let o = run(
+        s(&[
+            "report",
+            "--db",
+            "t.db",
+            "--by",
+            "relationships",
+            "--strength",
+            "all",
+            "--format",
+            "jsonl",
+        ]),
+        dir.path(),
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut stored: Vec<String> = jsonl(&o)
+        .into_iter()
+        .map(|mut r| {
+            let m = r.as_object_mut().unwrap();
+            assert!(m.remove("first_seen").is_some() && m.remove("last_seen").is_some());
+            r.to_string()
+        })
+        .collect();
+    let mut printed: Vec<String> = rels.iter().map(|r| r.to_string()).collect();
+    stored.sort();
+    printed.sort();
+    assert_eq!(stored.len(), printed.len());
+    assert!(
+        stored == printed,
+        "the printed relationships differ from the stored ones"
+    );
     let o = run(
         s(&["scans", "--db", "t.db", "--format", "jsonl"]),
         dir.path(),

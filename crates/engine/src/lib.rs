@@ -17,7 +17,7 @@ use servedby_attribute::{Attributor, TargetContext};
 use servedby_catalog::Catalog;
 use servedby_netdb::NetDb;
 use servedby_probe::Prober;
-use servedby_store::{Store, StoreError, TargetResult};
+use servedby_store::{EncodedTarget, Store, StoreError, TargetResult};
 use servedby_watchlist::Watchlist;
 use tokio_util::sync::CancellationToken;
 
@@ -134,13 +134,13 @@ pub async fn run_scan<S, F, P>(
 ) -> Result<(S, Summary), EngineError>
 where
     S: Store + 'static,
-    F: FnMut(&TargetResult) + Send + 'static,
+    F: FnMut(&EncodedTarget) + Send + 'static,
     P: FnMut(Progress) + Send + 'static,
 {
     let start = Instant::now();
     let total = targets.len() as u64;
     // Bounded: workers wait when the writer falls behind, so memory stays flat.
-    let (tx, rx) = mpsc::sync_channel::<TargetResult>(concurrency.max(1) * 4);
+    let (tx, rx) = mpsc::sync_channel::<EncodedTarget>(concurrency.max(1) * 4);
     let writer = std::thread::Builder::new()
         .name("servedby-store".into())
         .spawn(move || -> Result<(S, Progress), (S, StoreError)> {
@@ -149,14 +149,14 @@ where
                 total,
                 ..Progress::default()
             };
-            let mut batch: Vec<TargetResult> = Vec::with_capacity(BATCH_MAX);
+            let mut batch: Vec<EncodedTarget> = Vec::with_capacity(BATCH_MAX);
             while let Ok(first) = rx.recv() {
                 batch.push(first);
                 gather(&rx, &mut batch);
                 for r in &batch {
                     on_result(r);
                 }
-                if let Err(e) = store.record_targets(scan_id, &batch) {
+                if let Err(e) = store.record_encoded(scan_id, &batch) {
                     return Err((store, e));
                 }
                 for r in batch.drain(..) {
@@ -217,7 +217,7 @@ const GATHER_STEP: Duration = Duration::from_millis(5);
 /// sends a result does not also have to wake the writer thread (one futex wake and
 /// two context switches per target otherwise). Returns early when the channel is
 /// closed.
-fn gather(rx: &mpsc::Receiver<TargetResult>, batch: &mut Vec<TargetResult>) {
+fn gather(rx: &mpsc::Receiver<EncodedTarget>, batch: &mut Vec<EncodedTarget>) {
     let deadline = Instant::now() + GATHER;
     loop {
         while batch.len() < BATCH_MAX {
@@ -244,7 +244,7 @@ async fn dispatch(
     targets: Vec<(String, Option<String>)>,
     concurrency: usize,
     cancel: CancellationToken,
-    tx: mpsc::SyncSender<TargetResult>,
+    tx: mpsc::SyncSender<EncodedTarget>,
 ) -> bool {
     let mut set = tokio::task::JoinSet::new();
     let mut cancelled = false;
@@ -268,11 +268,14 @@ async fn dispatch(
             let observations = prober.observe(&target).await;
             let relationships =
                 knowledge.attribute(scan_id, &target, entity.as_deref(), &observations);
-            let result = TargetResult {
+            // Encoded here, where the target's data was just built and is still in
+            // this core's cache; the structures are dropped here too. The writer
+            // thread only writes.
+            let result = EncodedTarget::new(&TargetResult {
                 target,
                 observations,
                 relationships,
-            };
+            });
             // Only when the writer is behind do we wait, and then off the runtime threads.
             if let Err(mpsc::TrySendError::Full(result)) = tx.try_send(result) {
                 let _ = tokio::task::spawn_blocking(move || tx.send(result)).await;
@@ -293,11 +296,10 @@ async fn dispatch(
 mod tests {
     use super::*;
 
-    fn result(i: usize) -> TargetResult {
-        TargetResult {
+    fn result(i: usize) -> EncodedTarget {
+        EncodedTarget {
             target: format!("t{i}.example"),
-            observations: Vec::new(),
-            relationships: Vec::new(),
+            ..EncodedTarget::default()
         }
     }
 

@@ -148,6 +148,95 @@ pub struct TargetResult {
     pub relationships: Vec<Relationship>,
 }
 
+/// One finished target as it is written: each observation and relationship already
+/// turned into its columns and the JSON document stored for it.
+///
+/// The scan's workers build it ([`EncodedTarget::new`]) right after attribution, while
+/// the target's observations are still in their core's cache, and drop the structures
+/// there; the single writer thread then only writes. When the writer serialised them
+/// itself, it walked strings built on other cores (cache misses on every one) and freed
+/// each of them across threads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EncodedTarget {
+    /// The target domain.
+    pub target: String,
+    /// Its observations.
+    pub observations: Vec<EncodedObservation>,
+    /// Its relationships.
+    pub relationships: Vec<EncodedRelationship>,
+}
+
+/// An observation's columns and its JSON document (the serde form of [`Observation`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedObservation {
+    /// The target it was made for.
+    pub target: String,
+    /// Its kind (`dns`, `tls`, …).
+    pub kind: &'static str,
+    /// The host it is about.
+    pub host: String,
+    /// Its outcome (`ok`, `timeout`, …).
+    pub outcome: &'static str,
+    /// The observation as JSON.
+    pub doc: String,
+}
+
+/// A relationship's columns and its JSON document (the serde form of [`Relationship`],
+/// which is also the line `scan --format jsonl` prints).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedRelationship {
+    /// The target it was found for.
+    pub target: String,
+    /// Its service.
+    pub service: &'static str,
+    /// Its embed kind, for embeds.
+    pub embed_kind: Option<&'static str>,
+    /// The provider's id.
+    pub provider_id: String,
+    /// Contract, embed or link.
+    pub strength: &'static str,
+    /// The relationship as JSON.
+    pub doc: String,
+}
+
+impl EncodedTarget {
+    /// Encodes a finished target.
+    pub fn new(r: &TargetResult) -> Self {
+        Self {
+            target: r.target.clone(),
+            observations: r
+                .observations
+                .iter()
+                .map(|o| EncodedObservation {
+                    target: o.target.clone(),
+                    kind: o.kind(),
+                    host: o.host.clone(),
+                    outcome: o.outcome.as_str(),
+                    doc: to_json(o),
+                })
+                .collect(),
+            relationships: r
+                .relationships
+                .iter()
+                .map(|x| EncodedRelationship {
+                    target: x.target.as_str().to_string(),
+                    service: x.service.as_str(),
+                    embed_kind: x.embed_kind.map(|k| k.as_str()),
+                    provider_id: x.provider.id.clone(),
+                    strength: x.strength.as_str(),
+                    doc: to_json(x),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The JSON form of a model value. Serialising these types cannot fail (string keys,
+/// finite numbers); should it ever, the document is empty rather than the batch lost.
+fn to_json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
 /// A stored relationship with the dates it was first and last seen across scans.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeenRelationship {
@@ -162,7 +251,7 @@ pub struct SeenRelationship {
     pub last_seen: Timestamp,
 }
 
-/// Storage for scans. Implementations must make [`Store::record_targets`] atomic per
+/// Storage for scans. Implementations must make [`Store::record_encoded`] atomic per
 /// call.
 pub trait Store: Send {
     /// Creates a scan and its target list; returns its id.
@@ -170,7 +259,13 @@ pub trait Store: Send {
     /// Stores finished targets: observations, relationships and `done` marks, in one
     /// transaction. Targets already done are skipped (so a retried batch cannot
     /// duplicate anything).
-    fn record_targets(&mut self, scan_id: i64, results: &[TargetResult]) -> Result<(), StoreError>;
+    fn record_encoded(&mut self, scan_id: i64, results: &[EncodedTarget])
+        -> Result<(), StoreError>;
+    /// [`Store::record_encoded`] for targets not encoded yet.
+    fn record_targets(&mut self, scan_id: i64, results: &[TargetResult]) -> Result<(), StoreError> {
+        let encoded: Vec<EncodedTarget> = results.iter().map(EncodedTarget::new).collect();
+        self.record_encoded(scan_id, &encoded)
+    }
     /// Marks a scan finished.
     fn finish_scan(&mut self, scan_id: i64, finished: Timestamp) -> Result<(), StoreError>;
     /// One scan with its counts.

@@ -9,7 +9,7 @@ use servedby_model::{
     EmbedKind, Observation, ProviderRef, Relationship, Service, SharedStr, Strength, Timestamp,
 };
 
-use crate::{NewScan, ScanInfo, SeenRelationship, Store, StoreError, TargetResult};
+use crate::{EncodedTarget, NewScan, ScanInfo, SeenRelationship, Store, StoreError};
 
 /// `PRAGMA application_id` of servedby databases ("SBYD").
 const APPLICATION_ID: i64 = 0x5342_5944;
@@ -357,7 +357,11 @@ impl Store for SqliteStore {
         Ok(id)
     }
 
-    fn record_targets(&mut self, scan_id: i64, results: &[TargetResult]) -> Result<(), StoreError> {
+    fn record_encoded(
+        &mut self,
+        scan_id: i64,
+        results: &[EncodedTarget],
+    ) -> Result<(), StoreError> {
         let path = self.path.clone();
         let err = |source| StoreError::Sqlite {
             path: path.clone(),
@@ -383,27 +387,18 @@ impl Store for SqliteStore {
                     continue;
                 }
                 for o in &r.observations {
-                    let doc = serde_json::to_string(o).unwrap_or_default();
-                    obs.execute(params![
-                        scan_id,
-                        o.target,
-                        o.kind(),
-                        o.host,
-                        o.outcome.as_str(),
-                        doc
-                    ])
-                    .map_err(err)?;
+                    obs.execute(params![scan_id, o.target, o.kind, o.host, o.outcome, o.doc])
+                        .map_err(err)?;
                 }
                 for x in &r.relationships {
-                    let doc = serde_json::to_string(x).unwrap_or_default();
                     rel.execute(params![
                         scan_id,
-                        x.target.as_str(),
-                        x.service.as_str(),
-                        x.embed_kind.map(|k| k.as_str()),
-                        x.provider.id,
-                        x.strength.as_str(),
-                        doc
+                        x.target,
+                        x.service,
+                        x.embed_kind,
+                        x.provider_id,
+                        x.strength,
+                        x.doc
                     ])
                     .map_err(err)?;
                 }

@@ -415,3 +415,49 @@ fn reads_by_scan_use_the_scan_indexes() {
         assert!(plan.contains(index), "{sql}: {plan}");
     }
 }
+
+#[test]
+fn an_encoded_target_carries_the_columns_and_the_json_of_its_records() {
+    let mut r = finished("a.example", vec![rel(1, "a.example", "amazon")]);
+    r.relationships[0].embed_kind = Some(EmbedKind::Analytics);
+    r.relationships[0].strength = Strength::Embed;
+    r.observations[0].outcome = Outcome::Timeout;
+    let e = EncodedTarget::new(&r);
+    assert_eq!(e.target, "a.example");
+    let [o] = &e.observations[..] else {
+        panic!("one observation")
+    };
+    assert_eq!(
+        (o.target.as_str(), o.kind, o.host.as_str(), o.outcome),
+        ("a.example", "dns", "a.example", "timeout")
+    );
+    assert_eq!(o.doc, serde_json::to_string(&r.observations[0]).unwrap());
+    let [x] = &e.relationships[..] else {
+        panic!("one relationship")
+    };
+    assert_eq!(
+        (
+            x.target.as_str(),
+            x.service,
+            x.embed_kind,
+            x.provider_id.as_str(),
+            x.strength
+        ),
+        ("a.example", "hosting", Some("analytics"), "amazon", "embed")
+    );
+    assert_eq!(x.doc, serde_json::to_string(&r.relationships[0]).unwrap());
+
+    // What was encoded is what is read back.
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = SqliteStore::open(dir.path().join("s.db")).unwrap();
+    let id = s
+        .create_scan(&new_scan("2026-11-01T00:00:00Z", &["a.example"]))
+        .unwrap();
+    r.relationships[0].scan_id = id;
+    s.record_encoded(id, &[EncodedTarget::new(&r)]).unwrap();
+    assert_eq!(s.observations(id, None).unwrap(), r.observations);
+    assert_eq!(s.relationships(id).unwrap(), r.relationships);
+    // A second copy of a done target is skipped, not stored twice.
+    s.record_encoded(id, &[EncodedTarget::new(&r)]).unwrap();
+    assert_eq!(s.relationships(id).unwrap().len(), 1);
+}

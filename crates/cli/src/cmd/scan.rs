@@ -158,8 +158,9 @@ pub(crate) async fn execute(a: ScanArgs) -> anyhow::Result<i64> {
         cancel,
         move |r| {
             if jsonl {
+                // The stored document is the relationship's JSON line.
                 for rel in &r.relationships {
-                    if let Err(e) = printer.json(rel) {
+                    if let Err(e) = printer.line(&rel.doc) {
                         *pe.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
                     }
                 }
