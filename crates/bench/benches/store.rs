@@ -88,7 +88,7 @@ fn store(c: &mut Criterion) {
         "the fixture attributes too little"
     );
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let encoded: Vec<EncodedTarget> = results.iter().map(EncodedTarget::new).collect();
+    let encoded: Vec<EncodedTarget> = results.iter().cloned().map(EncodedTarget::new).collect();
 
     let mut group = c.benchmark_group("store");
     group.sample_size(10);
@@ -112,12 +112,16 @@ fn store(c: &mut Criterion) {
     });
     // What the workers do before the writer: the documents and columns.
     group.bench_function("encode_2000", |b| {
-        b.iter(|| {
-            results
-                .iter()
-                .map(|r| EncodedTarget::new(black_box(r)))
-                .collect::<Vec<_>>()
-        });
+        b.iter_batched(
+            || results.clone(),
+            |results| {
+                results
+                    .into_iter()
+                    .map(|r| EncodedTarget::new(black_box(r)))
+                    .collect::<Vec<_>>()
+            },
+            BatchSize::LargeInput,
+        );
     });
     group.finish();
 }

@@ -271,7 +271,7 @@ async fn dispatch(
             // Encoded here, where the target's data was just built and is still in
             // this core's cache; the structures are dropped here too. The writer
             // thread only writes.
-            let result = EncodedTarget::new(&TargetResult {
+            let result = EncodedTarget::new(TargetResult {
                 target,
                 observations,
                 relationships,

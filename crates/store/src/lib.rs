@@ -15,8 +15,10 @@ mod sqlite;
 
 pub use sqlite::{SqliteStore, PAGE_SIZE};
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
-use servedby_model::{Observation, Relationship, Timestamp};
+use servedby_model::{Observation, ProviderRef, Relationship, SharedStr, Timestamp};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -186,13 +188,13 @@ pub struct EncodedObservation {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncodedRelationship {
     /// The target it was found for.
-    pub target: String,
+    pub target: SharedStr,
     /// Its service.
     pub service: &'static str,
     /// Its embed kind, for embeds.
     pub embed_kind: Option<&'static str>,
-    /// The provider's id.
-    pub provider_id: String,
+    /// The provider (its `id` is the column; shared with the catalog entry).
+    pub provider: Arc<ProviderRef>,
     /// Contract, embed or link.
     pub strength: &'static str,
     /// The relationship as JSON.
@@ -200,31 +202,31 @@ pub struct EncodedRelationship {
 }
 
 impl EncodedTarget {
-    /// Encodes a finished target.
-    pub fn new(r: &TargetResult) -> Self {
+    /// Encodes a finished target, moving what the columns need out of it.
+    pub fn new(r: TargetResult) -> Self {
         Self {
-            target: r.target.clone(),
+            target: r.target,
             observations: r
                 .observations
-                .iter()
+                .into_iter()
                 .map(|o| EncodedObservation {
-                    target: o.target.clone(),
+                    doc: to_json(&o),
                     kind: o.kind(),
-                    host: o.host.clone(),
                     outcome: o.outcome.as_str(),
-                    doc: to_json(o),
+                    target: o.target,
+                    host: o.host,
                 })
                 .collect(),
             relationships: r
                 .relationships
-                .iter()
+                .into_iter()
                 .map(|x| EncodedRelationship {
-                    target: x.target.as_str().to_string(),
+                    doc: to_json(&x),
                     service: x.service.as_str(),
                     embed_kind: x.embed_kind.map(|k| k.as_str()),
-                    provider_id: x.provider.id.clone(),
                     strength: x.strength.as_str(),
-                    doc: to_json(x),
+                    target: x.target,
+                    provider: x.provider,
                 })
                 .collect(),
         }
@@ -263,7 +265,7 @@ pub trait Store: Send {
         -> Result<(), StoreError>;
     /// [`Store::record_encoded`] for targets not encoded yet.
     fn record_targets(&mut self, scan_id: i64, results: &[TargetResult]) -> Result<(), StoreError> {
-        let encoded: Vec<EncodedTarget> = results.iter().map(EncodedTarget::new).collect();
+        let encoded: Vec<EncodedTarget> = results.iter().cloned().map(EncodedTarget::new).collect();
         self.record_encoded(scan_id, &encoded)
     }
     /// Marks a scan finished.

@@ -393,10 +393,10 @@ impl Store for SqliteStore {
                 for x in &r.relationships {
                     rel.execute(params![
                         scan_id,
-                        x.target,
+                        x.target.as_str(),
                         x.service,
                         x.embed_kind,
-                        x.provider_id,
+                        x.provider.id,
                         x.strength,
                         x.doc
                     ])

@@ -422,7 +422,7 @@ fn an_encoded_target_carries_the_columns_and_the_json_of_its_records() {
     r.relationships[0].embed_kind = Some(EmbedKind::Analytics);
     r.relationships[0].strength = Strength::Embed;
     r.observations[0].outcome = Outcome::Timeout;
-    let e = EncodedTarget::new(&r);
+    let e = EncodedTarget::new(r.clone());
     assert_eq!(e.target, "a.example");
     let [o] = &e.observations[..] else {
         panic!("one observation")
@@ -440,7 +440,7 @@ fn an_encoded_target_carries_the_columns_and_the_json_of_its_records() {
             x.target.as_str(),
             x.service,
             x.embed_kind,
-            x.provider_id.as_str(),
+            x.provider.id.as_str(),
             x.strength
         ),
         ("a.example", "hosting", Some("analytics"), "amazon", "embed")
@@ -454,10 +454,12 @@ fn an_encoded_target_carries_the_columns_and_the_json_of_its_records() {
         .create_scan(&new_scan("2026-11-01T00:00:00Z", &["a.example"]))
         .unwrap();
     r.relationships[0].scan_id = id;
-    s.record_encoded(id, &[EncodedTarget::new(&r)]).unwrap();
+    s.record_encoded(id, &[EncodedTarget::new(r.clone())])
+        .unwrap();
     assert_eq!(s.observations(id, None).unwrap(), r.observations);
     assert_eq!(s.relationships(id).unwrap(), r.relationships);
     // A second copy of a done target is skipped, not stored twice.
-    s.record_encoded(id, &[EncodedTarget::new(&r)]).unwrap();
+    s.record_encoded(id, &[EncodedTarget::new(r.clone())])
+        .unwrap();
     assert_eq!(s.relationships(id).unwrap().len(), 1);
 }
