@@ -362,7 +362,7 @@ fn a_version_1_file_is_migrated_to_scan_keyed_indexes_with_its_rows() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let by_scan = |n: &str| (n.to_string(), vec!["scan_id".to_string()]);
     assert_eq!(
         indexes(&path, "observations"),
@@ -391,6 +391,103 @@ fn a_version_1_file_is_migrated_to_scan_keyed_indexes_with_its_rows() {
         vec![obs("b.com")]
     );
     assert_eq!(st.scan(id).unwrap().targets_done, 2);
+}
+
+/// The primary key columns of a table, in key order.
+fn primary_key(path: &std::path::Path, table: &str) -> Vec<String> {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let mut cols: Vec<(i64, String)> = c
+        .prepare(&format!(
+            "SELECT pk, name FROM pragma_table_info('{table}') WHERE pk > 0"
+        ))
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    cols.sort();
+    cols.into_iter().map(|c| c.1).collect()
+}
+
+#[test]
+fn a_version_2_file_is_migrated_to_targets_in_list_order_with_its_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let list = ["c.com", "a.com", "d.com", "b.com"];
+    let id = {
+        let mut st = SqliteStore::open(&path).unwrap();
+        let id = st
+            .create_scan(&new_scan("2026-11-01T00:00:00Z", &list))
+            .unwrap();
+        st.record_targets(id, &[finished("a.com", vec![rel(id, "a.com", "acme")])])
+            .unwrap();
+        id
+    };
+    assert_eq!(primary_key(&path, "targets"), ["scan_id", "position"]);
+    // Turn the file back into what version 2 wrote: targets keyed by name.
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE old_targets (
+                 scan_id INTEGER NOT NULL REFERENCES scans(id), position INTEGER NOT NULL,
+                 target TEXT NOT NULL, entity TEXT, done INTEGER NOT NULL DEFAULT 0,
+                 PRIMARY KEY (scan_id, target)) WITHOUT ROWID;
+             INSERT INTO old_targets SELECT scan_id, position, target, entity, done FROM targets;
+             DROP TABLE targets;
+             ALTER TABLE old_targets RENAME TO targets;
+             CREATE INDEX targets_pending ON targets(scan_id, done, position);
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+    }
+    assert_eq!(primary_key(&path, "targets"), ["scan_id", "target"]);
+    let mut st = SqliteStore::open(&path).unwrap();
+    assert_eq!(primary_key(&path, "targets"), ["scan_id", "position"]);
+    assert_eq!(
+        indexes(&path, "targets"),
+        vec![
+            (
+                "targets_by_name".to_string(),
+                vec!["scan_id".into(), "target".into()]
+            ),
+            (
+                "targets_pending".to_string(),
+                vec!["scan_id".into(), "done".into(), "position".into()]
+            ),
+        ]
+    );
+    // Progress and list order survive: the pending targets come in list order.
+    let pending = |st: &SqliteStore| -> Vec<String> {
+        st.pending_targets(id)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.0)
+            .collect()
+    };
+    assert_eq!(pending(&st), ["c.com", "d.com", "b.com"]);
+    assert_eq!(st.scan(id).unwrap().targets_done, 1);
+    // A target already stored is still refused, a new one recorded once.
+    st.record_targets(id, &[finished("a.com", vec![rel(id, "a.com", "acme")])])
+        .unwrap();
+    st.record_targets(id, &[finished("d.com", vec![])]).unwrap();
+    assert_eq!(pending(&st), ["c.com", "b.com"]);
+    let info = st.scan(id).unwrap();
+    assert_eq!((info.targets_done, info.relationships), (2, 1));
+    // A name listed twice is kept once, at its first position.
+    let again = st
+        .create_scan(&new_scan(
+            "2026-11-02T00:00:00Z",
+            &["x.com", "y.com", "x.com"],
+        ))
+        .unwrap();
+    let listed: Vec<String> = st
+        .pending_targets(again)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.0)
+        .collect();
+    assert_eq!(listed, ["x.com", "y.com"]);
+    assert_eq!(st.scan(again).unwrap().targets_total, 2);
 }
 
 #[test]
