@@ -72,8 +72,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX relationships_by_scan ON relationships(scan_id);
     ",
     // 3: targets are kept in list order. Keyed by name, marking a finished target
-    // done rewrote a random page of the table: with 256 targets a commit, nearly every
-    // page of a 100,000-target scan's rows at every commit. Keyed by position, the
+    // done rewrote a random page of the table: with 256 targets a commit, most of the
+    // pages of a 100,000-target scan's rows at every commit. Keyed by position, the
     // rows marked in one commit sit together, because targets finish in about the
     // order they were listed. The name stays unique within a scan through an index,
     // which marking a target done reads but does not change.

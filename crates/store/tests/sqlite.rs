@@ -491,7 +491,7 @@ fn a_version_2_file_is_migrated_to_targets_in_list_order_with_its_progress() {
 }
 
 #[test]
-fn reads_by_scan_use_the_scan_indexes() {
+fn reads_by_scan_and_marking_done_use_their_indexes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
     drop(SqliteStore::open(&path).unwrap());
@@ -504,6 +504,11 @@ fn reads_by_scan_use_the_scan_indexes() {
         (
             "SELECT id, doc FROM relationships WHERE scan_id = 1",
             "relationships_by_scan",
+        ),
+        // Marking a target done finds it by name (the record_encoded statement).
+        (
+            "UPDATE targets SET done = 1 WHERE scan_id = 1 AND target = 'a.com' AND done = 0",
+            "targets_by_name",
         ),
     ] {
         let plan: String = c
