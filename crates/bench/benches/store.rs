@@ -13,7 +13,7 @@ use criterion::{BatchSize, Criterion, SamplingMode, Throughput};
 use servedby_attribute::{Attributor, TargetContext};
 use servedby_catalog::Catalog;
 use servedby_netdb::NetDb;
-use servedby_store::{EncodedTarget, NewScan, SqliteStore, Store, TargetResult};
+use servedby_store::{EncodedTarget, SqliteStore, Store, TargetResult};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -46,15 +46,7 @@ fn fresh(dir: &tempfile::TempDir, results: &[TargetResult]) -> (SqliteStore, i64
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     let mut store = SqliteStore::open(&path).expect("the database opens");
-    let scan = NewScan {
-        started: servedby_bench::AT,
-        vantage: None,
-        catalog_version: "bench".into(),
-        netdb_version: "bench".into(),
-        watchlist: None,
-        options: serde_json::Value::Null,
-        targets: results.iter().map(|r| (r.target.clone(), None)).collect(),
-    };
+    let scan = servedby_bench::new_scan(results.iter().map(|r| (r.target.clone(), None)).collect());
     let id = store.create_scan(&scan).expect("the scan is created");
     (store, id)
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use servedby_attribute::{Attributor, TargetContext};
 use servedby_catalog::Catalog;
 use servedby_netdb::NetDb;
-use servedby_store::{EncodedTarget, NewScan, SqliteStore, Store, TargetResult};
+use servedby_store::{EncodedTarget, SqliteStore, Store, TargetResult};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -42,15 +42,8 @@ fn main() {
     let catalog = Catalog::builtin().expect("the builtin catalog loads");
     let attributor = Attributor::new(&catalog, NetDb::builtin());
     let mut store = SqliteStore::open(&path).expect("the database opens");
-    let scan = NewScan {
-        started: servedby_bench::AT,
-        vantage: None,
-        catalog_version: "bench".into(),
-        netdb_version: "bench".into(),
-        watchlist: None,
-        options: serde_json::Value::Null,
-        targets: (0..n).map(|i| (servedby_bench::target(i), None)).collect(),
-    };
+    let scan =
+        servedby_bench::new_scan((0..n).map(|i| (servedby_bench::target(i), None)).collect());
     let id = store.create_scan(&scan).expect("the scan is created");
     let tenth = (n / 10).max(1);
     let (mut spent, mut done, mut w0) = (Duration::ZERO, 0u32, written());

@@ -40,6 +40,19 @@ const SUFFIXES: [&str; 10] = [
     "com", "com", "com", "net", "org", "cn", "com.cn", "de", "co.uk", "io",
 ];
 
+/// A scan of `targets` as the store benchmarks create it (fixed start, no vantage).
+pub fn new_scan(targets: Vec<(String, Option<String>)>) -> servedby_store::NewScan {
+    servedby_store::NewScan {
+        started: AT,
+        vantage: None,
+        catalog_version: "bench".into(),
+        netdb_version: "bench".into(),
+        watchlist: None,
+        options: serde_json::Value::Null,
+        targets,
+    }
+}
+
 /// The `i`th target domain, e.g. `bluefalcon17.com`; distinct for every `i`.
 pub fn target(i: u32) -> String {
     let h = mix(u64::from(i));
