@@ -478,6 +478,21 @@ versions() {
     echo "$sv; knot $kv; nginx $nv; dnsperf $dv; adns-tools $av; whatweb $wv; $cv"
 }
 
+# Which build was measured: the repository's commit (and whether its tracked files,
+# other than the reports, had changes) and the binary's own digest, so that a report
+# can be tied to the code it measured.
+build_info() {
+    local commit="commit unknown" commit_id sum
+    if command -v git >/dev/null && commit_id=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null); then
+        commit="commit $commit_id"
+        if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- . ':!bench/results' 2>/dev/null)" ]; then
+            commit="$commit with local changes"
+        fi
+    fi
+    sum=$(sha256sum "$SERVEDBY" 2>/dev/null | cut -c1-16)
+    echo "repository at $commit; servedby binary $SERVEDBY (sha256 ${sum:-?}…)"
+}
+
 REPORT="$WORK/report.md"
 : > "$REPORT"
 out() { printf '%s\n' "$@" >> "$REPORT"; }
@@ -487,6 +502,7 @@ header() {
     out ""
     out "- Machine: $(machine)"
     out "- Versions: $(versions)"
+    out "- Build: $(build_info)"
     out "- Load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine compete with the servers and the client for the cores)"
     out "- Runs: $RUNS (figures are medians); everything on loopback in a network namespace: $([ "$INSIDE" -eq 1 ] && echo yes || echo no)"
     out ""
