@@ -51,7 +51,8 @@ fn main() {
     let mut all = Duration::ZERO;
     let mut i = 0;
     while i < n {
-        let batch: Vec<EncodedTarget> = (i..(i + BATCH).min(n))
+        let end = (i + BATCH).min(n);
+        let batch: Vec<EncodedTarget> = (i..end)
             .map(|j| {
                 let target = servedby_bench::target(j);
                 let observations = servedby_bench::observations(&target, j);
@@ -71,9 +72,8 @@ fn main() {
         let dt = t.elapsed();
         spent += dt;
         all += dt;
-        let k = u32::try_from(batch.len()).unwrap_or(u32::MAX);
-        done += k;
-        i += k;
+        done += end - i;
+        i = end;
         if done >= tenth || i >= n {
             let w = written();
             println!(

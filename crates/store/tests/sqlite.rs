@@ -70,6 +70,15 @@ fn new_scan(started: &str, targets: &[&str]) -> NewScan {
     }
 }
 
+/// The names of a scan's targets not done yet, in the order it gives them.
+fn pending(st: &SqliteStore, id: i64) -> Vec<String> {
+    st.pending_targets(id)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.0)
+        .collect()
+}
+
 #[test]
 fn record_and_resume_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -92,13 +101,7 @@ fn record_and_resume_exactly_once() {
     // Reopen as a resumed run would; a repeated batch must not duplicate.
     let mut st = SqliteStore::open(&path).unwrap();
     assert_eq!(st.latest_unfinished_scan().unwrap(), Some(id));
-    let pending: Vec<_> = st
-        .pending_targets(id)
-        .unwrap()
-        .into_iter()
-        .map(|p| p.0)
-        .collect();
-    assert_eq!(pending, ["b.com", "c.com"]);
+    assert_eq!(pending(&st, id), ["b.com", "c.com"]);
     st.record_targets(id, &[done]).unwrap();
     let info = st.scan(id).unwrap();
     assert_eq!((info.targets_total, info.targets_done), (3, 1));
@@ -457,20 +460,13 @@ fn a_version_2_file_is_migrated_to_targets_in_list_order_with_its_progress() {
         ]
     );
     // Progress and list order survive: the pending targets come in list order.
-    let pending = |st: &SqliteStore| -> Vec<String> {
-        st.pending_targets(id)
-            .unwrap()
-            .into_iter()
-            .map(|p| p.0)
-            .collect()
-    };
-    assert_eq!(pending(&st), ["c.com", "d.com", "b.com"]);
+    assert_eq!(pending(&st, id), ["c.com", "d.com", "b.com"]);
     assert_eq!(st.scan(id).unwrap().targets_done, 1);
     // A target already stored is still refused, a new one recorded once.
     st.record_targets(id, &[finished("a.com", vec![rel(id, "a.com", "acme")])])
         .unwrap();
     st.record_targets(id, &[finished("d.com", vec![])]).unwrap();
-    assert_eq!(pending(&st), ["c.com", "b.com"]);
+    assert_eq!(pending(&st, id), ["c.com", "b.com"]);
     let info = st.scan(id).unwrap();
     assert_eq!((info.targets_done, info.relationships), (2, 1));
     // A name listed twice is kept once, at its first position.
@@ -480,13 +476,7 @@ fn a_version_2_file_is_migrated_to_targets_in_list_order_with_its_progress() {
             &["x.com", "y.com", "x.com"],
         ))
         .unwrap();
-    let listed: Vec<String> = st
-        .pending_targets(again)
-        .unwrap()
-        .into_iter()
-        .map(|p| p.0)
-        .collect();
-    assert_eq!(listed, ["x.com", "y.com"]);
+    assert_eq!(pending(&st, again), ["x.com", "y.com"]);
     assert_eq!(st.scan(again).unwrap().targets_total, 2);
 }
 
